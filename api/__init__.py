@@ -1,0 +1,75 @@
+"""peermatch HTTP service: the Flask application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
+from flask import Flask, Response, request
+from flask_smorest import Api
+
+from api import config as config_module
+from api import db, errors
+from api.schemas import ProblemSchema
+
+
+class PeermatchApi(Api):  # type: ignore[misc]
+    """flask-smorest's Api with RFC 9457 problem details as the error body."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: Any) -> Response:
+        return errors.from_http_exception(error)
+
+
+def _schema_name(schema: Any) -> str:
+    # The same schema class is used whole and partial (PATCH); name them apart.
+    name = str(resolve_schema_cls(schema).__name__).removesuffix("Schema")
+    if getattr(schema, "partial", False):
+        name += "Patch"
+    return name
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app; `config` overrides what the environment says (tests use it)."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(config_module.load())
+    if config:
+        app.config.update(config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    db.init_app(app)
+    errors.init_app(app)
+    api = PeermatchApi(
+        app,
+        spec_kwargs={
+            "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=_schema_name),
+            "info": {
+                "description": "Peer-mentoring matching: profiles, matching rounds, "
+                "relationships. Errors are RFC 9457 application/problem+json."
+            },
+        },
+    )
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "POST /api/v1/tokens"}
+    )
+    app.extensions["peermatch.api"] = api
+
+    from api.resources import accounts, health, profiles, programs
+
+    for module in (health, accounts, programs, profiles):
+        api.register_blueprint(module.blp)
+
+    @app.after_request
+    def _no_store(response: Response) -> Response:
+        # Responses of the API carry personal data: no shared or browser caching.
+        if request.path.startswith("/api/v1"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    from api import cli
+
+    cli.init_app(app)
+    return app

@@ -1,0 +1,136 @@
+"""The `peermatch` command: Flask's CLI on the app factory, plus our commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+
+from api import db, migrate
+
+
+def _create_app() -> Flask:
+    from api import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app)
+def main() -> None:
+    """peermatch: peer-mentoring matching service."""
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database migrations (Alembic)."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (e.g. -1, or base)."""
+    migrate.downgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+@db_group.command("current")
+def db_current() -> None:
+    """Show the database's revision and the latest one."""
+    with db.database().engine.connect() as conn:
+        current = migrate.current_revision(conn)
+    click.echo(f"current: {current or 'none'}\nhead:    {migrate.head_revision()}")
+
+
+@click.command("create-admin")
+@click.option("--email", required=True)
+@click.option(
+    "--password",
+    envvar="PEERMATCH_ADMIN_PASSWORD",
+    help="Or set PEERMATCH_ADMIN_PASSWORD; prompted for when neither is given.",
+)
+@click.option("--name", "display_name", default="Administrator", show_default=True)
+def create_admin(email: str, password: str | None, display_name: str) -> None:
+    """Create a platform admin (or promote an existing account)."""
+    from api.errors import ApiError
+    from api.services import accounts
+
+    if not password:
+        if not sys.stdin.isatty():
+            raise click.UsageError(
+                "give --password, set PEERMATCH_ADMIN_PASSWORD, or run in a terminal"
+            )
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 10:
+        raise click.BadParameter("must be at least 10 characters", param_hint="--password")
+    try:
+        account = accounts.create_admin(
+            db.session(), email=email, password=password, display_name=display_name
+        )
+    except ApiError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"admin {account.email} (id {account.id}) ready")
+
+
+@click.command("seed")
+@click.option(
+    "--data-dir",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="Folder with program.json and participants.json (default: seed_data/).",
+)
+def seed(data_dir: str | None) -> None:
+    """Load the demo program idempotently, through the API's validation."""
+    from api.services import seeding
+
+    try:
+        summary = seeding.seed(db.session(), seeding.resolve_dir(data_dir))
+    except seeding.SeedError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(summary.describe())
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Migrate and seed, then exit.")
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """Migrate the database, seed the demo program and serve the API on localhost."""
+    from api.services import seeding
+
+    url = current_app.config["DATABASE_URL"]
+    migrate.upgrade(url)
+    click.echo(f"database migrated: {url}")
+    try:
+        summary = seeding.seed(db.session(), seeding.resolve_dir(None))
+    except seeding.SeedError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(summary.describe())
+    base = f"http://{host}:{port}"
+    click.echo(
+        f"\nAPI:      {base}/api/v1\nDocs:     {base}/api/docs\n"
+        f"OpenAPI:  {base}/api/openapi.json\n"
+        f"Log in as the coordinator: {seeding.COORDINATOR_EMAIL} / {seeding.DEMO_PASSWORD}\n"
+        f"or as any participant in seed_data/participants.json with the same password.\n"
+    )
+    if no_serve:
+        return
+    os.environ.setdefault("FLASK_RUN_FROM_CLI", "false")
+    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(db_group)
+    app.cli.add_command(create_admin)
+    app.cli.add_command(seed)
+    app.cli.add_command(demo)

@@ -1,0 +1,119 @@
+"""Engine, declarative base and request-scoped sessions (plain SQLAlchemy 2)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import JSON, DateTime, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    """Create an engine with the per-backend settings the service relies on."""
+    if url.startswith("sqlite"):
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            kwargs["poolclass"] = StaticPool
+        engine = create_engine(url, echo=echo, hide_parameters=not echo, **kwargs)
+        _fix_sqlite_transactions(engine)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=not echo)
+
+
+def _fix_sqlite_transactions(engine: Engine) -> None:
+    # Statement parameters can hold personal data, so errors never echo them (hide_parameters).
+    # pysqlite's own transaction handling breaks SAVEPOINT and defers BEGIN; let
+    # SQLAlchemy emit BEGIN itself (SQLAlchemy docs, "Serializable isolation /
+    # Savepoints / Transactional DDL"), and turn foreign keys on.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """Holds the engine and the session factory of one app."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.session_factory: Callable[[], Session] = sessionmaker(
+            bind=engine, expire_on_commit=False
+        )
+
+
+def init_app(app: Flask) -> None:
+    url = app.config["DATABASE_URL"]
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        from pathlib import Path
+
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+    app.extensions["peermatch.db"] = Database(make_engine(url, echo=app.config["SQL_ECHO"]))
+    app.teardown_appcontext(_close_session)
+
+
+def database(app: Flask | None = None) -> Database:
+    db: Database = (app or current_app).extensions["peermatch.db"]
+    return db
+
+
+def session() -> Session:
+    """The session of the current request (or app context), created on first use."""
+    if "db_session" not in g:
+        g.db_session = database().session_factory()
+    s: Session = g.db_session
+    return s
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    s = g.pop("db_session", None)
+    if s is not None:
+        s.close()
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC timestamps on every backend (SQLite drops the offset otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)

@@ -1,0 +1,207 @@
+"""SQLAlchemy 2 models. Schema changes go through Alembic revisions (migrations/)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from api.db import Base, UTCDateTime, utcnow
+
+ROLES = ("mentor", "mentee", "both")
+STATUSES = ("active", "paused", "withdrawn")
+CULTURAL_PREFERENCES = ("shared", "open", "different")
+TAG_KINDS = ("need", "strength")
+CONSENT_PURPOSES = ("special_category",)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    tokens: Mapped[list[Token]] = relationship(
+        back_populates="account", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Token(Base):
+    """A bearer token; only the SHA-256 of the secret value is stored."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    account: Mapped[Account] = relationship(back_populates="tokens")
+
+
+class Program(Base):
+    __tablename__ = "programs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    join_code: Mapped[str] = mapped_column(String(40), unique=True)
+    # The allowed needs/strengths tags, kept sorted.
+    taxonomy: Mapped[list[Any]] = mapped_column(default=list)
+    # Matching settings validated by api.schemas.ProgramSettingsSchema.
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    coordinators: Mapped[list[ProgramCoordinator]] = relationship(
+        back_populates="program", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class ProgramCoordinator(Base):
+    __tablename__ = "program_coordinators"
+
+    program_id: Mapped[int] = mapped_column(
+        ForeignKey("programs.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    appointed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    program: Mapped[Program] = relationship(back_populates="coordinators")
+    account: Mapped[Account] = relationship()
+
+
+class Participant(Base):
+    """An account enrolled in a program, with its profile for that program."""
+
+    __tablename__ = "participants"
+    __table_args__ = (
+        UniqueConstraint("program_id", "account_id"),
+        CheckConstraint("role IN ('mentor', 'mentee', 'both')", name="role"),
+        CheckConstraint("status IN ('active', 'paused', 'withdrawn')", name="status"),
+        CheckConstraint(
+            "cultural_preference IN ('shared', 'open', 'different')", name="cultural_preference"
+        ),
+        CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_non_negative"),
+        Index("ix_participants_program_id_role_status", "program_id", "role", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Set when the participant first submits a complete profile; matching uses only these.
+    profile_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    bio: Mapped[str] = mapped_column(Text, default="")
+    languages: Mapped[list[Any]] = mapped_column(default=list)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # [{"day": "mon", "start": "HH:MM", "end": "HH:MM"}] in the participant's local time.
+    availability: Mapped[list[Any]] = mapped_column(default=list)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    experience_level: Mapped[int | None] = mapped_column(Integer)
+    org_unit: Mapped[str | None] = mapped_column(String(120))
+    manager_email: Mapped[str | None] = mapped_column(String(254))
+    preferred_partners: Mapped[list[Any]] = mapped_column(default=list)
+    cultural_preference: Mapped[str] = mapped_column(String(10), default="open")
+    # Special category data: only with a live consent record, shown only to the owner and
+    # the program's coordinators, never logged.
+    cultural_background: Mapped[list[Any] | None] = mapped_column()
+    wellbeing_needs: Mapped[list[Any] | None] = mapped_column()
+
+    account: Mapped[Account] = relationship()
+    program: Mapped[Program] = relationship()
+    tags: Mapped[list[ParticipantTag]] = relationship(
+        back_populates="participant",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="(ParticipantTag.kind, ParticipantTag.tag)",
+    )
+    consents: Mapped[list[ConsentRecord]] = relationship(
+        back_populates="participant",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ConsentRecord.id",
+    )
+
+    @property
+    def is_mentor(self) -> bool:
+        return self.role in ("mentor", "both")
+
+    @property
+    def is_mentee(self) -> bool:
+        return self.role in ("mentee", "both")
+
+    def tag_list(self, kind: str) -> list[ParticipantTag]:
+        return [t for t in self.tags if t.kind == kind]
+
+    def live_consent(self, purpose: str = "special_category") -> ConsentRecord | None:
+        for record in reversed(self.consents):
+            if record.purpose == purpose and record.withdrawn_at is None:
+                return record
+        return None
+
+
+class ParticipantTag(Base):
+    """A need (weight = priority 1..3) or strength (weight = level 1..3) of a participant."""
+
+    __tablename__ = "participant_tags"
+    __table_args__ = (
+        CheckConstraint("kind IN ('need', 'strength')", name="kind"),
+        CheckConstraint("weight BETWEEN 1 AND 3", name="weight"),
+        Index("ix_participant_tags_tag_kind", "tag", "kind"),
+    )
+
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(60), primary_key=True)
+    weight: Mapped[int] = mapped_column(Integer)
+
+    participant: Mapped[Participant] = relationship(back_populates="tags")
+
+
+class ConsentRecord(Base):
+    """A participant's consent to processing for one purpose, with the text version agreed."""
+
+    __tablename__ = "consent_records"
+    __table_args__ = (CheckConstraint("purpose IN ('special_category')", name="purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(40))
+    text_version: Mapped[str] = mapped_column(String(40))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    participant: Mapped[Participant] = relationship(back_populates="consents")

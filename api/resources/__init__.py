@@ -1,0 +1,1 @@
+"""HTTP resources (flask-smorest blueprints). Views are thin: schema in, one service call."""

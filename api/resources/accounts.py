@@ -1,0 +1,61 @@
+"""Accounts, tokens and the caller's own account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api import db
+from api.auth import current_account, current_token, policy
+from api.schemas import (
+    AccountCreateSchema,
+    AccountSchema,
+    MeSchema,
+    TokenRequestSchema,
+    TokenSchema,
+)
+from api.services import accounts
+
+blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and log-in")
+
+
+@blp.route("/accounts")
+class Accounts(MethodView):
+    @policy("anonymous")
+    @blp.arguments(AccountCreateSchema)
+    @blp.response(201, AccountSchema)
+    @blp.alt_response(409, description="Email taken")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Register an account."""
+        return accounts.register(db.session(), **data)
+
+
+@blp.route("/tokens")
+class Tokens(MethodView):
+    @policy("anonymous")
+    @blp.arguments(TokenRequestSchema)
+    @blp.response(201, TokenSchema)
+    @blp.alt_response(401, description="Wrong email or password")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Log in: exchange email and password for a bearer token."""
+        return accounts.log_in(db.session(), **data)
+
+
+@blp.route("/tokens/current")
+class CurrentToken(MethodView):
+    @policy("authenticated")
+    @blp.response(204)
+    def delete(self) -> None:
+        """Log out: revoke the token used for this request."""
+        accounts.revoke(db.session(), current_token())
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @policy("authenticated")
+    @blp.response(200, MeSchema)
+    def get(self) -> Any:
+        """The caller's account and program memberships."""
+        return accounts.me(db.session(), current_account())

@@ -1,0 +1,104 @@
+"""Participant profiles: the owner's own, and the coordinators' view of the program."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api import db
+from api.auth import current_account, policy
+from api.schemas import (
+    ConsentGrantSchema,
+    ConsentSchema,
+    ParticipantAdminUpdateSchema,
+    ParticipantPageSchema,
+    ParticipantQuerySchema,
+    ParticipantSchema,
+    ProfileSchema,
+)
+from api.services import profiles
+
+blp = Blueprint(
+    "profiles", __name__, url_prefix="/api/v1/programs", description="Participant profiles"
+)
+
+
+@blp.route("/<int:program_id>/profile")
+class OwnProfile(MethodView):
+    @policy("authenticated")
+    @blp.response(200, ParticipantSchema)
+    def get(self, program_id: int) -> Any:
+        """Read your own profile in the program."""
+        return profiles.get_own(db.session(), current_account(), program_id)
+
+    @policy("authenticated")
+    @blp.arguments(ProfileSchema)
+    @blp.response(201, ParticipantSchema)
+    @blp.alt_response(409, description="The profile exists already")
+    def post(self, data: dict[str, Any], program_id: int) -> Any:
+        """Create your profile in the program."""
+        return profiles.create_own(db.session(), current_account(), program_id, data)
+
+    @policy("authenticated")
+    @blp.arguments(ProfileSchema)
+    @blp.response(200, ParticipantSchema)
+    def put(self, data: dict[str, Any], program_id: int) -> Any:
+        """Replace your whole profile in the program."""
+        return profiles.replace_own(db.session(), current_account(), program_id, data)
+
+    @policy("authenticated")
+    @blp.arguments(ProfileSchema(partial=True))
+    @blp.response(200, ParticipantSchema)
+    def patch(self, data: dict[str, Any], program_id: int) -> Any:
+        """Change some fields of your profile."""
+        return profiles.patch_own(db.session(), current_account(), program_id, data)
+
+
+@blp.route("/<int:program_id>/profile/consent")
+class OwnConsent(MethodView):
+    @policy("authenticated")
+    @blp.arguments(ConsentGrantSchema)
+    @blp.response(201, ConsentSchema)
+    def post(self, data: dict[str, Any], program_id: int) -> Any:
+        """Consent to storing your cultural background and wellbeing needs."""
+        return profiles.grant_consent(
+            db.session(), current_account(), program_id, data["text_version"]
+        )
+
+    @policy("authenticated")
+    @blp.response(204)
+    def delete(self, program_id: int) -> None:
+        """Withdraw consent; your cultural background and wellbeing needs are erased."""
+        profiles.withdraw_consent(db.session(), current_account(), program_id)
+
+
+@blp.route("/<int:program_id>/participants")
+class Participants(MethodView):
+    @policy("authenticated")
+    @blp.arguments(ParticipantQuerySchema, location="query")
+    @blp.response(200, ParticipantPageSchema)
+    def get(self, query: dict[str, Any], program_id: int) -> Any:
+        """List the program's participants (coordinators), filtered and paginated."""
+        return profiles.list_for_coordinator(db.session(), current_account(), program_id, query)
+
+
+@blp.route("/<int:program_id>/participants/<int:participant_id>")
+class ParticipantItem(MethodView):
+    @policy("authenticated")
+    @blp.response(200, ParticipantSchema)
+    def get(self, program_id: int, participant_id: int) -> Any:
+        """Read one participant's profile (coordinators)."""
+        return profiles.get_for_coordinator(
+            db.session(), current_account(), program_id, participant_id
+        )
+
+    @policy("authenticated")
+    @blp.arguments(ParticipantAdminUpdateSchema)
+    @blp.response(200, ParticipantSchema)
+    def patch(self, data: dict[str, Any], program_id: int, participant_id: int) -> Any:
+        """Change a participant's role or status (coordinators)."""
+        return profiles.update_by_coordinator(
+            db.session(), current_account(), program_id, participant_id, data
+        )

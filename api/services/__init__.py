@@ -1,0 +1,1 @@
+"""Service functions: the workflows. Views call exactly one of these."""

@@ -1,0 +1,55 @@
+"""Program-scoped access: who may see or change what in a program.
+
+A program the caller has no relation to answers 404, so its existence does not leak;
+a member asking for coordinator powers gets 403.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.errors import Forbidden, NotFound
+from api.models import Account, Participant, Program, ProgramCoordinator
+
+
+def is_coordinator(session: Session, account: Account, program_id: int) -> bool:
+    return account.is_admin or (
+        session.get(ProgramCoordinator, (program_id, account.id)) is not None
+    )
+
+
+def own_participant(session: Session, account: Account, program_id: int) -> Participant | None:
+    return session.scalar(
+        select(Participant).where(
+            Participant.program_id == program_id, Participant.account_id == account.id
+        )
+    )
+
+
+def program_for_member(session: Session, account: Account, program_id: int) -> Program:
+    """The program, if the caller coordinates it, takes part in it, or is an admin."""
+    program = session.get(Program, program_id)
+    if program is None:
+        raise NotFound(f"Program {program_id} does not exist.")
+    if is_coordinator(session, account, program_id):
+        return program
+    if own_participant(session, account, program_id) is not None:
+        return program
+    raise NotFound(f"Program {program_id} does not exist.")
+
+
+def program_for_coordinator(session: Session, account: Account, program_id: int) -> Program:
+    program = program_for_member(session, account, program_id)
+    if not is_coordinator(session, account, program_id):
+        raise Forbidden("Only the program's coordinators may do this.")
+    return program
+
+
+def role_in(session: Session, account: Account, program: Program) -> str:
+    if account.is_admin:
+        return "admin"
+    if session.get(ProgramCoordinator, (program.id, account.id)) is not None:
+        return "coordinator"
+    participant = own_participant(session, account, program.id)
+    return participant.role if participant else "none"

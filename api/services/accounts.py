@@ -1,0 +1,118 @@
+"""Accounts, log-in tokens and the caller's own view of themselves."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.db import utcnow
+from api.errors import Conflict, Unauthorized, field_error
+from api.models import Account, Participant, Program, ProgramCoordinator, Token
+from api.security import hash_password, needs_rehash, new_token, verify_password
+
+
+def _check_password(email: str, password: str) -> None:
+    if not password.strip():
+        raise field_error("password", "Must not be blank.")
+    if password.lower() == email.lower():
+        raise field_error("password", "Must differ from the email address.")
+
+
+def register(session: Session, *, email: str, password: str, display_name: str) -> Account:
+    _check_password(email, password)
+    if session.scalar(select(Account.id).where(Account.email == email)) is not None:
+        raise Conflict("An account with this email already exists.", errors={"email": ["taken"]})
+    account = Account(email=email, display_name=display_name, password_hash=hash_password(password))
+    session.add(account)
+    try:
+        session.commit()
+    except IntegrityError as exc:  # a concurrent registration won the race
+        session.rollback()
+        raise Conflict(
+            "An account with this email already exists.", errors={"email": ["taken"]}
+        ) from exc
+    return account
+
+
+def create_admin(session: Session, *, email: str, password: str, display_name: str) -> Account:
+    """Create a platform admin, or promote an existing account (and reset its password)."""
+    email = email.strip().lower()
+    _check_password(email, password)
+    account = session.scalar(select(Account).where(Account.email == email))
+    if account is None:
+        account = Account(email=email, display_name=display_name, password_hash="")
+        session.add(account)
+    account.password_hash = hash_password(password)
+    account.is_admin = True
+    session.commit()
+    return account
+
+
+def log_in(session: Session, *, email: str, password: str) -> dict[str, Any]:
+    email = email.strip().lower()
+    account = session.scalar(select(Account).where(Account.email == email))
+    if not verify_password(account.password_hash if account else None, password):
+        raise Unauthorized("The email or password is wrong.")
+    assert account is not None
+    if needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)
+    secret, digest = new_token()
+    expires_at = utcnow() + timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
+    session.add(Token(account_id=account.id, token_hash=digest, expires_at=expires_at))
+    session.commit()
+    return {"token": secret, "expires_at": expires_at}
+
+
+def revoke(session: Session, token: Token) -> None:
+    token = session.merge(token)
+    token.revoked_at = utcnow()
+    session.commit()
+
+
+def me(session: Session, account: Account) -> dict[str, Any]:
+    memberships: list[dict[str, Any]] = []
+    coordinated = session.execute(
+        select(Program.id, Program.name)
+        .join(ProgramCoordinator, ProgramCoordinator.program_id == Program.id)
+        .where(ProgramCoordinator.account_id == account.id)
+        .order_by(Program.id)
+    ).all()
+    for program_id, name in coordinated:
+        memberships.append(
+            {
+                "program_id": program_id,
+                "program_name": name,
+                "participant_id": None,
+                "role": "coordinator",
+                "status": None,
+            }
+        )
+    enrolled = session.execute(
+        select(Participant.id, Participant.role, Participant.status, Program.id, Program.name)
+        .join(Program, Program.id == Participant.program_id)
+        .where(Participant.account_id == account.id)
+        .order_by(Program.id)
+    ).all()
+    for participant_id, role, status, program_id, name in enrolled:
+        memberships.append(
+            {
+                "program_id": program_id,
+                "program_name": name,
+                "participant_id": participant_id,
+                "role": role,
+                "status": status,
+            }
+        )
+    return {
+        "id": account.id,
+        "email": account.email,
+        "display_name": account.display_name,
+        "is_admin": account.is_admin,
+        "created_at": account.created_at,
+        "memberships": memberships,
+    }

@@ -1,0 +1,198 @@
+"""Programs: creation by admins, settings and taxonomy by coordinators, joining by code."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.errors import Conflict, NotFound, ValidationFailed, field_error, flatten_messages
+from api.models import Account, Participant, ParticipantTag, Program, ProgramCoordinator
+from api.schemas import ProgramSettingsSchema, check_settings
+from api.services import access
+
+_JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I look-alikes
+
+
+def _new_join_code() -> str:
+    body = "".join(secrets.choice(_JOIN_ALPHABET) for _ in range(10))
+    return f"{body[:5]}-{body[5:]}"
+
+
+def view(session: Session, account: Account, program: Program) -> dict[str, Any]:
+    role = access.role_in(session, account, program)
+    return {
+        "id": program.id,
+        "name": program.name,
+        "slug": program.slug,
+        "description": program.description,
+        "taxonomy": list(program.taxonomy),
+        "settings": full_settings(program),
+        "join_code": program.join_code if role in ("admin", "coordinator") else None,
+        "my_role": role,
+        "created_at": program.created_at,
+        "updated_at": program.updated_at,
+    }
+
+
+def full_settings(program: Program) -> dict[str, Any]:
+    """The stored settings over the defaults (settings added later get their default)."""
+    merged: dict[str, Any] = ProgramSettingsSchema().load({})
+    merged.update(program.settings or {})
+    return merged
+
+
+def create(session: Session, account: Account, data: dict[str, Any]) -> dict[str, Any]:
+    if session.scalar(select(Program.id).where(Program.slug == data["slug"])) is not None:
+        raise Conflict("A program with this slug exists.", errors={"slug": ["taken"]})
+    join_code = data.get("join_code") or _new_join_code()
+    if session.scalar(select(Program.id).where(Program.join_code == join_code)) is not None:
+        raise Conflict("This join code is in use.", errors={"join_code": ["taken"]})
+    program = Program(
+        name=data["name"].strip(),
+        slug=data["slug"],
+        description=data.get("description", ""),
+        join_code=join_code,
+        taxonomy=sorted(data.get("taxonomy", [])),
+        settings=data["settings"],
+    )
+    session.add(program)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict("A program with this slug or join code exists.") from exc
+    return view(session, account, program)
+
+
+def list_visible(session: Session, account: Account) -> list[dict[str, Any]]:
+    query = select(Program).order_by(Program.id)
+    if not account.is_admin:
+        coordinated = select(ProgramCoordinator.program_id).where(
+            ProgramCoordinator.account_id == account.id
+        )
+        enrolled = select(Participant.program_id).where(Participant.account_id == account.id)
+        query = query.where(Program.id.in_(coordinated.union(enrolled)))
+    return [view(session, account, p) for p in session.scalars(query)]
+
+
+def get(session: Session, account: Account, program_id: int) -> dict[str, Any]:
+    return view(session, account, access.program_for_member(session, account, program_id))
+
+
+def update(
+    session: Session, account: Account, program_id: int, data: dict[str, Any]
+) -> dict[str, Any]:
+    program = access.program_for_coordinator(session, account, program_id)
+    if "settings" in data:
+        merged = full_settings(program)
+        merged.update(data["settings"])
+        try:
+            check_settings(merged)
+        except ValidationError as exc:
+            raise ValidationFailed(
+                {f"settings.{k}": v for k, v in flatten_messages(exc.messages).items()}
+            ) from exc
+        program.settings = merged
+    if "taxonomy" in data:
+        new = set(data["taxonomy"])
+        removed = set(program.taxonomy) - new
+        if removed:
+            in_use = session.scalars(
+                select(ParticipantTag.tag)
+                .join(Participant, Participant.id == ParticipantTag.participant_id)
+                .where(Participant.program_id == program.id, ParticipantTag.tag.in_(removed))
+                .group_by(ParticipantTag.tag)
+                .order_by(ParticipantTag.tag)
+            ).all()
+            if in_use:
+                raise Conflict(
+                    "Tags still used by participants cannot be removed from the taxonomy: "
+                    + ", ".join(in_use)
+                    + ".",
+                    errors={"taxonomy": [f"in use: {t}" for t in in_use]},
+                )
+        program.taxonomy = sorted(new)
+    if "join_code" in data and data["join_code"] != program.join_code:
+        clash = session.scalar(select(Program.id).where(Program.join_code == data["join_code"]))
+        if clash is not None:
+            raise Conflict("This join code is in use.", errors={"join_code": ["taken"]})
+        program.join_code = data["join_code"]
+    for key in ("name", "description"):
+        if key in data:
+            setattr(program, key, data[key].strip() if key == "name" else data[key])
+    session.commit()
+    return view(session, account, program)
+
+
+def _coordinator_view(row: ProgramCoordinator) -> dict[str, Any]:
+    return {
+        "account_id": row.account_id,
+        "email": row.account.email,
+        "display_name": row.account.display_name,
+        "appointed_at": row.appointed_at,
+    }
+
+
+def list_coordinators(session: Session, account: Account, program_id: int) -> list[dict[str, Any]]:
+    program = access.program_for_coordinator(session, account, program_id)
+    rows = session.scalars(
+        select(ProgramCoordinator)
+        .where(ProgramCoordinator.program_id == program.id)
+        .order_by(ProgramCoordinator.appointed_at, ProgramCoordinator.account_id)
+    )
+    return [_coordinator_view(r) for r in rows]
+
+
+def appoint_coordinator(session: Session, program_id: int, email: str) -> dict[str, Any]:
+    program = session.get(Program, program_id)
+    if program is None:
+        raise NotFound(f"Program {program_id} does not exist.")
+    target = session.scalar(select(Account).where(Account.email == email))
+    if target is None:
+        raise field_error("email", "No account has this email; ask them to register first.")
+    if session.get(ProgramCoordinator, (program.id, target.id)) is not None:
+        raise Conflict("This account already coordinates the program.")
+    row = ProgramCoordinator(program_id=program.id, account_id=target.id)
+    session.add(row)
+    session.commit()
+    return _coordinator_view(row)
+
+
+def remove_coordinator(session: Session, program_id: int, account_id: int) -> None:
+    row = session.get(ProgramCoordinator, (program_id, account_id))
+    if row is None:
+        raise NotFound("This account does not coordinate the program.")
+    session.delete(row)
+    session.commit()
+
+
+def join(session: Session, account: Account, join_code: str, role: str) -> Participant:
+    program = session.scalar(select(Program).where(Program.join_code == join_code.strip()))
+    if program is None:
+        raise field_error("join_code", "No program has this join code.")
+    if access.own_participant(session, account, program.id) is not None:
+        raise Conflict("You have already joined this program.", program_id=program.id)
+    participant = Participant(program_id=program.id, account_id=account.id, role=role)
+    session.add(participant)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict("You have already joined this program.", program_id=program.id) from exc
+    return participant
+
+
+def participant_count(session: Session, program_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Participant)
+            .where(Participant.program_id == program_id)
+        )
+        or 0
+    )

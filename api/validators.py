@@ -1,0 +1,43 @@
+"""Value checks shared by the schemas and the CSV/seed importers."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from functools import lru_cache
+
+import pycountry
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+TAG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+HHMM_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+
+
+@lru_cache(maxsize=1)
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def is_iana_timezone(name: str) -> bool:
+    return name in _timezones()
+
+
+@lru_cache(maxsize=4096)
+def normalise_language(code: str) -> str | None:
+    """Return the ISO 639-1 code (or 639-3 when there is none) for `code`, else None."""
+    code = code.strip().lower()
+    if len(code) == 2:
+        lang = pycountry.languages.get(alpha_2=code)
+    elif len(code) == 3:
+        lang = pycountry.languages.get(alpha_3=code)
+    else:
+        return None
+    if lang is None:
+        return None
+    return str(getattr(lang, "alpha_2", None) or lang.alpha_3)
+
+
+def minutes(hhmm: str) -> int:
+    """`"HH:MM"` (00:00..24:00) to minutes after midnight; the caller checked the format."""
+    hours, mins = hhmm.split(":")
+    return int(hours) * 60 + int(mins)

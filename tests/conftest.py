@@ -1,0 +1,87 @@
+"""Shared fixtures: one database per run, one rolled-back transaction per test.
+
+SQLite in memory by default; PostgreSQL when TEST_DATABASE_URL is set (house rule 6).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(TEST_DATABASE_URL)
+    return f"peermatch test database: {url.render_as_string(hide_password=True)}"
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    import api.models  # noqa: F401
+    from api.db import Base, make_engine
+
+    eng = make_engine(TEST_DATABASE_URL)
+    Base.metadata.drop_all(eng)
+    Base.metadata.create_all(eng)
+    yield eng
+    Base.metadata.drop_all(eng)
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    conn = engine.connect()
+    outer = conn.begin()
+    yield conn
+    outer.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    # Services commit; inside a test that only releases a SAVEPOINT of the outer
+    # transaction, which the connection fixture rolls back.
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    s = session_factory()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def app(engine: Engine, session_factory: sessionmaker[Session], tmp_path: object) -> Flask:
+    from api import create_app
+    from api.db import database
+
+    flask_app = create_app(
+        {"TESTING": True, "DATABASE_URL": TEST_DATABASE_URL, "MAX_CONTENT_LENGTH": 64 * 1024}
+    )
+    db = database(flask_app)
+    db.engine.dispose()
+    db.engine = engine
+    db.session_factory = session_factory
+    return flask_app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
