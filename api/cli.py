@@ -7,7 +7,7 @@ import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from api import db, migrate
 
@@ -23,7 +23,7 @@ def main() -> None:
     """peermatch: peer-mentoring matching service."""
 
 
-@click.group("db")
+@click.group("db", cls=AppGroup)
 def db_group() -> None:
     """Database migrations (Alembic)."""
 
@@ -53,6 +53,7 @@ def db_current() -> None:
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option(
     "--password",
@@ -83,6 +84,7 @@ def create_admin(email: str, password: str | None, display_name: str) -> None:
 
 
 @click.command("seed")
+@with_appcontext
 @click.option(
     "--data-dir",
     type=click.Path(exists=True, file_okay=False),
@@ -101,6 +103,7 @@ def seed(data_dir: str | None) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Migrate and seed, then exit.")

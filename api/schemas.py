@@ -76,7 +76,8 @@ def _reject_fields(data: Any, forbidden: dict[str, str]) -> None:
 
 
 def _unique(items: list[Any], key: str | None = None) -> bool:
-    values = [i[key] if key else i for i in items]
+    # Items that failed their own validation lack the key; they are reported already.
+    values = [i[key] if key else i for i in items if key is None or key in i]
     return len(values) == len(set(values))
 
 
@@ -450,6 +451,8 @@ class ProfileSchema(Schema):
         windows = sorted(
             (DAYS.index(w["day"]), minutes(w["start"]), minutes(w["end"]), i)
             for i, w in enumerate(value)
+            # Windows with invalid parts were reported by WindowSchema already.
+            if {"day", "start", "end"} <= w.keys()
         )
         for (d1, _s1, e1, i1), (d2, s2, _e2, i2) in zip(windows, windows[1:], strict=False):
             if d1 == d2 and s2 < e1:

@@ -18,12 +18,12 @@ class NotReady(ApiError):
 
 
 def readiness() -> dict[str, Any]:
-    engine = db.database().engine
     head = migrate.head_revision()
+    session = db.session()
     try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-            current = migrate.current_revision(conn)
+        conn = session.connection()
+        conn.execute(text("SELECT 1"))
+        current = migrate.current_revision(conn)
     except SQLAlchemyError as exc:
         raise NotReady("The database is unreachable.", database="unreachable") from exc
     if current != head:
