@@ -7,7 +7,7 @@ from typing import Any
 
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
-from flask import Flask, Response, request
+from flask import Flask, Response, request, send_from_directory
 from flask_smorest import Api
 
 from api import config as config_module
@@ -61,6 +61,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     for module in (health, accounts, programs, profiles):
         api.register_blueprint(module.blp)
+
+    @app.get("/api/docs/static/<path:filename>")
+    def swagger_ui_static(filename: str) -> Response:
+        import swagger_ui_bundle
+
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
 
     @app.after_request
     def _no_store(response: Response) -> Response:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
@@ -67,10 +64,6 @@ def create_admin(email: str, password: str | None, display_name: str) -> None:
     from api.services import accounts
 
     if not password:
-        if not sys.stdin.isatty():
-            raise click.UsageError(
-                "give --password, set PEERMATCH_ADMIN_PASSWORD, or run in a terminal"
-            )
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < 10:
         raise click.BadParameter("must be at least 10 characters", param_hint="--password")
@@ -128,8 +121,10 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     )
     if no_serve:
         return
-    os.environ.setdefault("FLASK_RUN_FROM_CLI", "false")
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    from werkzeug.serving import run_simple
+
+    # Werkzeug's server is enough for a local demo; production runs gunicorn (README).
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 def init_app(app: Flask) -> None:

@@ -66,11 +66,13 @@ class Settings:
             # flask-smorest / OpenAPI
             "API_TITLE": "peermatch",
             "API_VERSION": "v1",
-            "OPENAPI_VERSION": "3.1.0",
+            "OPENAPI_VERSION": "3.0.3",
             "OPENAPI_URL_PREFIX": "/api",
             "OPENAPI_JSON_PATH": "openapi.json",
             "OPENAPI_SWAGGER_UI_PATH": "/docs",
-            "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+            # Swagger UI is served from the swagger-ui-bundle package, so the docs work
+            # offline and browsers of coordinators never call a third-party CDN.
+            "OPENAPI_SWAGGER_UI_URL": "/api/docs/static/",
             "JSON_SORT_KEYS": False,
         }
 

@@ -78,7 +78,12 @@ def test_the_openapi_document_describes_the_api(client):
 def test_swagger_ui_renders(client):
     r = client.get("/api/docs")
     assert r.status_code == 200
-    assert "swagger-ui" in r.get_data(as_text=True)
+    page = r.get_data(as_text=True)
+    assert "/api/docs/static/swagger-ui-bundle.js" in page and "/api/openapi.json" in page
+    # The UI's assets are served by the app itself: no CDN needed.
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        with client.get(f"/api/docs/static/{asset}") as r:
+            assert r.status_code == 200 and len(r.get_data()) > 1000
 
 
 def test_readiness_is_503_while_the_schema_is_not_migrated(client):
