@@ -1,0 +1,59 @@
+"""peermatch matching core: exact optimal mentor-mentee assignment.
+
+Pure numpy + scipy + stdlib. Inputs are frozen dataclasses carrying ids;
+outputs carry ids and plain JSON-friendly values. Indices never leave the
+package.
+
+Public API
+----------
+Window, Mentee, Mentor, Settings, Problem
+    Inputs (:mod:`matcher.model`).
+solve(problem, progress=None) -> Result
+    Exact matching for the configured objective.
+explain(problem, mentee_id, mentor_id) -> Explanation
+    Score breakdown and failing hard rules of any pair.
+Result, Pair, Unmatched, InfeasiblePin, Stats, Explanation
+    Outputs (:mod:`matcher.results`), each with ``to_dict()``.
+MatcherError
+    Raised on bad input (``ValueError`` subclass with ``field`` and ``details``).
+CRITERIA, RULES, OBJECTIVES, CULTURAL_PREFERENCES, DEFAULT_WEIGHTS
+    Vocabulary constants.
+"""
+
+from matcher.engine import explain, solve
+from matcher.errors import MatcherError
+from matcher.model import (
+    CRITERIA,
+    CULTURAL_PREFERENCES,
+    DEFAULT_WEIGHTS,
+    OBJECTIVES,
+    RULES,
+    Mentee,
+    Mentor,
+    Problem,
+    Settings,
+    Window,
+)
+from matcher.results import Explanation, InfeasiblePin, Pair, Result, Stats, Unmatched
+
+__all__ = [
+    "CRITERIA",
+    "CULTURAL_PREFERENCES",
+    "DEFAULT_WEIGHTS",
+    "OBJECTIVES",
+    "RULES",
+    "Explanation",
+    "InfeasiblePin",
+    "MatcherError",
+    "Mentee",
+    "Mentor",
+    "Pair",
+    "Problem",
+    "Result",
+    "Settings",
+    "Stats",
+    "Unmatched",
+    "Window",
+    "explain",
+    "solve",
+]

@@ -1,0 +1,429 @@
+"""``solve`` and ``explain``: the public entry points of the matcher."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from matcher.errors import MatcherError
+from matcher.features import Prepared, prepare
+from matcher.model import CRITERIA, RULES, Problem
+from matcher.results import Explanation, InfeasiblePin, Pair, Result, Stats, Unmatched
+from matcher.scoring import SCORE_SCALE, Evaluator, rule_counts, score_matrix
+from matcher.solver import PoolProblem, solve_pool
+from matcher.types import BoolArray, Int32Array, IntArray, JSONValue
+
+Progress = Callable[[str, float], None]
+_BLOCKING_CHUNK = 1 << 22
+
+
+def _score(units: int) -> float:
+    return round(units / SCORE_SCALE, 6)
+
+
+def solve(problem: Problem, progress: Progress | None = None) -> Result:
+    """Match mentees to mentors exactly for the problem's objective.
+
+    Parameters
+    ----------
+    problem : Problem
+        Mentees, mentors, settings, pins, forbids and previous pairs.
+    progress : callable, optional
+        ``progress(phase, fraction)`` with phase one of ``"validating"``,
+        ``"scoring"``, ``"solving"``, ``"reporting"``, ``"done"`` and the
+        overall fraction done in [0, 1] (non-decreasing).
+
+    Returns
+    -------
+    Result
+        Pairs with breakdowns, unmatched mentees with reasons, infeasible
+        pins and statistics; plain JSON-friendly values only.
+
+    Raises
+    ------
+    MatcherError
+        On inconsistent or malformed input (duplicate or unknown ids,
+        negative capacities, bad weights, unknown objective, windows that do
+        not parse, unknown time zones...).
+
+    Notes
+    -----
+    Pins are placed first, in order; a pin that breaks a hard rule, or finds
+    its mentor's free slots used by earlier pins, is reported in
+    ``infeasible_pins`` and its mentee joins the optimisation. The remaining
+    mentees are matched to the remaining slots exactly (see
+    :mod:`matcher.solver`):
+
+    * ``max_participation``: most mentees matched; among those matchings, the
+      longest waiters matched first (waiting classes compared from the longest
+      down); then the highest total of ``s - lambda * (k - 1)``.
+    * ``fair``: most mentees matched; then the highest minimum score among the
+      optimised pairs; then waiting priority; then the highest total.
+    * ``max_score``: the highest total; ties go to matching more and longer
+      waiting mentees.
+    """
+    started = time.perf_counter()
+    last = [0.0]
+
+    def report(phase: str, fraction: float) -> None:
+        if progress is not None:
+            last[0] = max(last[0], min(1.0, fraction))
+            progress(phase, last[0])
+
+    report("validating", 0.0)
+    staged = stage(problem, report)
+    prep, evaluator, scores, fixed = staged.prep, staged.evaluator, staged.scores, staged.fixed
+    n, m = prep.n, prep.m
+    pool, pool_rows, pool_cols = staged.pool, staged.pool_rows, staged.pool_cols
+    settings = prep.settings
+    feasible = scores >= 0
+    scoring_seconds = staged.scoring_seconds
+    staged_pool_seconds = staged.pool_seconds
+    infeasible = staged.infeasible
+    solve_start = time.perf_counter()
+    solution = solve_pool(pool, lambda f: report("solving", 0.45 + 0.45 * f))
+    del pool, staged
+    solve_seconds = time.perf_counter() - solve_start + staged_pool_seconds
+
+    report("reporting", 0.9)
+    all_rows = np.concatenate([np.asarray([i for i, _ in fixed], dtype=np.int64),
+                               pool_rows[solution.rows]])
+    all_cols = np.concatenate([np.asarray([j for _, j in fixed], dtype=np.int64),
+                               pool_cols[solution.cols]])
+    pinned_flags = [True] * len(fixed) + [False] * len(solution.rows)
+    block = evaluator.pairs(all_rows, all_cols)
+    pairs = tuple(
+        Pair(
+            mentee_id=int(prep.mentees.ids[i]),
+            mentor_id=int(prep.mentors.ids[j]),
+            score=_score(int(block.score[k])),
+            breakdown={c: round(float(block.criteria[c][k]), 6) for c in CRITERIA},
+            pinned=pinned_flags[k],
+        )
+        for k, (i, j) in enumerate(zip(all_rows.tolist(), all_cols.tolist(), strict=True))
+    )
+    assigned = np.bincount(all_cols, minlength=m).astype(np.int64)
+    mentor_of = np.full(n, -1, dtype=np.int64)
+    mentor_of[all_rows] = all_cols
+    unmatched = _unmatched(prep, scores, mentor_of, assigned)
+
+    pair_units = block.score.astype(np.int64)
+    total_units = int(pair_units.sum())
+    penalty_total = 0.0
+    for j in np.flatnonzero(assigned).tolist():
+        k0 = int(prep.load[j])
+        penalty_total += settings.load_penalty * sum(range(k0, k0 + int(assigned[j])))
+    optimised = pair_units[len(fixed):]
+    stats = Stats(
+        objective=settings.objective,
+        mentee_count=n,
+        mentor_count=m,
+        matched_count=len(pairs),
+        pinned_count=len(fixed),
+        match_rate=round(len(pairs) / n, 6) if n else 0.0,
+        total_score=_score(total_units) if len(pairs) else None,
+        mean_score=round(total_units / SCORE_SCALE / len(pairs), 6) if len(pairs) else None,
+        min_score=_score(int(pair_units.min())) if len(pairs) else None,
+        objective_total=round(total_units / SCORE_SCALE - penalty_total, 6),
+        fair_min_score=(
+            _score(int(optimised.min()))
+            if settings.objective == "fair" and len(optimised)
+            else None
+        ),
+        needs_coverage=_needs_coverage(prep, all_rows, all_cols),
+        mentor_load=_mentor_load(prep, assigned),
+        blocking_pairs=count_blocking_pairs(scores, mentor_of, all_cols, prep.free),
+        feasible_pairs=int(np.count_nonzero(feasible)),
+        score_resolution=1.0 / solution.grid,
+        waiting_classes=solution.waiting_classes,
+        scoring_seconds=round(scoring_seconds, 6),
+        solve_seconds=round(solve_seconds, 6),
+        total_seconds=round(time.perf_counter() - started, 6),
+    )
+    report("done", 1.0)
+    return Result(
+        pairs=pairs, unmatched=unmatched, infeasible_pins=infeasible, stats=stats
+    )
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A problem validated, pinned, scored and reduced to its pool."""
+
+    prep: Prepared
+    evaluator: Evaluator
+    scores: Int32Array
+    fixed: tuple[tuple[int, int], ...]
+    infeasible: tuple[InfeasiblePin, ...]
+    pool: PoolProblem
+    pool_rows: IntArray
+    pool_cols: IntArray
+    scoring_seconds: float
+    pool_seconds: float
+
+
+def stage(problem: Problem, report: Progress | None = None) -> Staged:
+    """Validate, place pins, score everything and build the pool to optimise.
+
+    Parameters
+    ----------
+    problem : Problem
+        The problem.
+    report : callable, optional
+        ``report(phase, fraction)`` for progress.
+
+    Returns
+    -------
+    Staged
+        Everything :func:`solve` needs before the exact solve (also used by the
+        benchmark to time a bare solver on the same matrix).
+    """
+
+    def tell(phase: str, fraction: float) -> None:
+        if report is not None:
+            report(phase, fraction)
+
+    prep = prepare(problem)
+    n, m = prep.n, prep.m
+    evaluator = Evaluator(prep)
+
+    # Pins first, in order.
+    pin_rows = np.asarray([p[0] for p in prep.pins], dtype=np.int64)
+    pin_cols = np.asarray([p[1] for p in prep.pins], dtype=np.int64)
+    pin_block = evaluator.pairs(pin_rows, pin_cols)
+    pins_used = np.zeros(m, dtype=np.int64)
+    fixed: list[tuple[int, int]] = []
+    infeasible: list[InfeasiblePin] = []
+    for k, (i, j) in enumerate(prep.pins):
+        failed = [rule for rule in RULES if bool(pin_block.rules[rule][k])]
+        if not failed and pins_used[j] >= prep.free[j]:
+            failed = ["mentor_full"]
+        if failed:
+            infeasible.append(
+                InfeasiblePin(int(prep.mentees.ids[i]), int(prep.mentors.ids[j]), tuple(failed))
+            )
+        else:
+            fixed.append((i, j))
+            pins_used[j] += 1
+
+    tell("scoring", 0.05)
+    scoring_start = time.perf_counter()
+    scores = score_matrix(prep, lambda f: tell("scoring", 0.05 + 0.4 * f))
+    scoring_seconds = time.perf_counter() - scoring_start
+
+    # The pool: unpinned mentees with a feasible mentor that has free slots left.
+    pool_start = time.perf_counter()
+    tell("solving", 0.45)
+    remaining = np.maximum(prep.free - pins_used, 0)
+    is_pinned = np.zeros(n, dtype=np.bool_)
+    is_pinned[[i for i, _ in fixed]] = True
+    open_cols = remaining > 0
+    row_ok = ~is_pinned & ((scores >= 0) & open_cols[None, :]).any(axis=1)
+    pool_rows = np.flatnonzero(row_ok).astype(np.int64)
+    col_ok = open_cols & (scores[pool_rows] >= 0).any(axis=0)
+    pool_cols = np.flatnonzero(col_ok).astype(np.int64)
+    if len(pool_rows) == n and len(pool_cols) == m:
+        pool_scores = scores
+    else:
+        pool_scores = scores[np.ix_(pool_rows, pool_cols)]
+    degree = (pool_scores >= 0).sum(axis=0).astype(np.int64)
+    settings = prep.settings
+    pool = PoolProblem(
+        scores=pool_scores,
+        slots=np.minimum(remaining[pool_cols], degree),
+        first_penalty_k=prep.load[pool_cols] + pins_used[pool_cols],
+        waiting_class=np.floor(prep.waiting[pool_rows] / settings.waiting_class_days).astype(
+            np.int64
+        ),
+        objective=settings.objective,
+        load_penalty=float(settings.load_penalty),
+    )
+    return Staged(
+        prep=prep,
+        evaluator=evaluator,
+        scores=scores,
+        fixed=tuple(fixed),
+        infeasible=tuple(infeasible),
+        pool=pool,
+        pool_rows=pool_rows,
+        pool_cols=pool_cols,
+        scoring_seconds=scoring_seconds,
+        pool_seconds=time.perf_counter() - pool_start,
+    )
+
+
+def _unmatched(
+    prep: Prepared, scores: Int32Array, mentor_of: IntArray, assigned: IntArray
+) -> tuple[Unmatched, ...]:
+    rows = np.flatnonzero(mentor_of < 0).astype(np.int64)
+    if len(rows) == 0:
+        return ()
+    sub = scores[rows]
+    has_any: BoolArray = np.asarray((sub >= 0).any(axis=1), dtype=np.bool_).reshape(len(rows))
+    none_rows = rows[~has_any]
+    counts = rule_counts(prep, none_rows)
+    spare = assigned < np.maximum(prep.free, 0)
+    out: list[Unmatched] = []
+    k_none = 0
+    for pos, i in enumerate(rows.tolist()):
+        waiting = round(float(prep.waiting[i]), 6)
+        mentee_id = int(prep.mentees.ids[i])
+        if not has_any[pos]:
+            excluded: dict[str, JSONValue] = {
+                name: int(counts[name][k_none]) for name in RULES
+            }
+            k_none += 1
+            out.append(
+                Unmatched(
+                    mentee_id,
+                    "no_feasible_mentor",
+                    {"excluded_by": excluded, "mentor_count": prep.m, "waiting_days": waiting},
+                )
+            )
+            continue
+        row = sub[pos]
+        ok = row >= 0
+        best = int(np.argmax(row))
+        reason = "not_selected" if bool((ok & spare).any()) else "capacity_taken"
+        out.append(
+            Unmatched(
+                mentee_id,
+                reason,
+                {
+                    "feasible_mentors": int(ok.sum()),
+                    "best_alternative": {
+                        "mentor_id": int(prep.mentors.ids[best]),
+                        "score": _score(int(row[best])),
+                    },
+                    "waiting_days": waiting,
+                },
+            )
+        )
+    return tuple(out)
+
+
+def _needs_coverage(prep: Prepared, rows: IntArray, cols: IntArray) -> float | None:
+    needs = prep.mentees.tags[rows].astype(np.float64)
+    has = (prep.mentors.tags[cols] > 0).astype(np.float64)
+    wanted = float(needs.sum())
+    if not wanted > 0:
+        return None
+    return round(float((needs * has).sum()) / wanted, 6)
+
+
+def _mentor_load(prep: Prepared, assigned: IntArray) -> dict[str, JSONValue]:
+    active = ~prep.paused
+    load = (prep.load + assigned)[active]
+    capacity = (prep.free + prep.load)[active]
+    values, counts = np.unique(load, return_counts=True)
+    histogram: dict[str, JSONValue] = {
+        str(int(v)): int(c) for v, c in zip(values.tolist(), counts.tolist(), strict=True)
+    }
+    cap_total = int(capacity.sum())
+    return {
+        "histogram": histogram,
+        "max": int(load.max()) if len(load) else 0,
+        "mean": round(float(load.mean()), 6) if len(load) else 0.0,
+        "utilisation": round(int(load.sum()) / cap_total, 6) if cap_total > 0 else 0.0,
+        "new_max": int(assigned.max()) if len(assigned) else 0,
+    }
+
+
+def count_blocking_pairs(
+    scores: Int32Array, mentor_of: IntArray, cols_of_pairs: IntArray, free: IntArray
+) -> int:
+    """Count blocking pairs of a matching.
+
+    Parameters
+    ----------
+    scores : ndarray of int32, shape (n, m)
+        Scores on the 1e-6 grid, -1 for infeasible pairs.
+    mentor_of : ndarray of int64, shape (n,)
+        Mentor index of each mentee, -1 when unmatched.
+    cols_of_pairs : ndarray of int64
+        Mentor index of every pair (to find each mentor's worst mentee).
+    free : ndarray of int64, shape (m,)
+        ``capacity - current_load`` per mentor.
+
+    Returns
+    -------
+    int
+        Number of feasible pairs (i, j), i not matched to j, where i scores j
+        strictly above its own pair (any feasible j when unmatched) and j
+        either has a free slot left or scores i strictly above its worst
+        mentee in the result.
+    """
+    n, m = scores.shape
+    if n == 0 or m == 0:
+        return 0
+    matched = mentor_of >= 0
+    own = np.full(n, -1, dtype=np.int64)
+    own[matched] = scores[np.flatnonzero(matched), mentor_of[matched]]
+    worst = np.full(m, np.iinfo(np.int64).max, dtype=np.int64)
+    rows_matched = np.flatnonzero(matched)
+    np.minimum.at(worst, mentor_of[rows_matched], own[rows_matched])
+    assigned = np.bincount(cols_of_pairs, minlength=m)
+    worst = np.where(assigned < free, -1, worst)
+    total = 0
+    step = max(1, _BLOCKING_CHUNK // m)
+    for start in range(0, n, step):
+        block = scores[start : start + step].astype(np.int64)
+        mask: BoolArray = (
+            (block >= 0) & (block > own[start : start + step, None]) & (block > worst[None, :])
+        )
+        total += int(np.count_nonzero(mask))
+    return total
+
+
+def explain(problem: Problem, mentee_id: int, mentor_id: int) -> Explanation:
+    """Explain the score and the hard rules of one mentee-mentor pair.
+
+    Parameters
+    ----------
+    problem : Problem
+        The problem the pair belongs to (settings, forbids, previous pairs
+        and the mentors' free capacity are taken into account; pins are not).
+    mentee_id, mentor_id : int
+        Participant ids present in ``problem``.
+
+    Returns
+    -------
+    Explanation
+        Feasibility, failing rules, score, per-criterion breakdown, weights
+        and weekly overlap; the same numbers :func:`solve` reports.
+
+    Raises
+    ------
+    MatcherError
+        On bad input or ids not in the problem.
+    """
+    prep = prepare(problem)
+    if mentee_id not in prep.mentee_index:
+        raise MatcherError(
+            f"unknown mentee id {mentee_id!r}", field="mentee_id", details={"id": str(mentee_id)}
+        )
+    if mentor_id not in prep.mentor_index:
+        raise MatcherError(
+            f"unknown mentor id {mentor_id!r}", field="mentor_id", details={"id": str(mentor_id)}
+        )
+    i = prep.mentee_index[mentee_id]
+    j = prep.mentor_index[mentor_id]
+    block = Evaluator(prep).pairs(
+        np.asarray([i], dtype=np.int64), np.asarray([j], dtype=np.int64)
+    )
+    failed = tuple(rule for rule in RULES if bool(block.rules[rule][0]))
+    overlap = float(block.overlap[0])
+    return Explanation(
+        mentee_id=int(prep.mentees.ids[i]),
+        mentor_id=int(prep.mentors.ids[j]),
+        feasible=not failed,
+        failed_rules=failed,
+        score=_score(int(block.score[0])),
+        breakdown={c: round(float(block.criteria[c][0]), 6) for c in CRITERIA},
+        weights={c: float(w) for c, w in zip(CRITERIA, prep.weights.tolist(), strict=True)},
+        overlap_minutes=int(overlap) if math.isfinite(overlap) else 0,
+    )
