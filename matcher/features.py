@@ -139,10 +139,14 @@ def _check_tagged(values: object, field: str) -> list[tuple[str, int]]:
     seen: set[str] = set()
     for k, item in enumerate(values):
         if not isinstance(item, tuple | list) or len(item) != 2:
-            raise MatcherError(f"{field}[{k}]: expected (tag, 1..3), got {item!r}", field=field)
+            raise MatcherError(
+                f"{field}[{k}]: expected (tag, 1..3), got {item!r}", field=f"{field}[{k}]"
+            )
         tag, value = item
         if not isinstance(tag, str) or not tag.strip():
-            raise MatcherError(f"{field}[{k}]: tag must be a non-empty string", field=field)
+            raise MatcherError(
+                f"{field}[{k}]: tag must be a non-empty string", field=f"{field}[{k}]"
+            )
         key = tag.strip().lower()
         if key in seen:
             raise MatcherError(f"{field}: tag {tag!r} appears twice", field=field)
