@@ -34,44 +34,93 @@ _CHUNK_ELEMENTS = 1 << 21
 
 @dataclass(frozen=True)
 class Block:
-    """Criteria and rules of a block of pairs (outer block or pair vector)."""
+    """Criteria and rules of a block of pairs (outer block or pair vector).
+
+    ``criteria`` and ``rules`` are empty when the block was computed without
+    detail (the fast path used to score the whole problem).
+    """
 
     criteria: dict[str, FloatArray]
     score: Int32Array  # quantised to 1/SCORE_SCALE
     rules: dict[str, BoolArray]
+    feasible: BoolArray
     overlap: FloatArray
 
-    @property
-    def feasible(self) -> BoolArray:
-        """True where no hard rule holds."""
-        bad = np.zeros(self.score.shape, dtype=np.bool_)
-        for mask in self.rules.values():
-            bad |= mask
-        return ~bad
+
+def _unique_codes(codes: IntArray, offset: int) -> IntArray:
+    # Unknown (-1) codes become distinct negatives, so equality needs no ">= 0" test.
+    out: IntArray = np.where(codes >= 0, codes, -1 - offset - np.arange(len(codes)))
+    return out
+
+
+def _inverse(x: FloatArray) -> FloatArray:
+    out: FloatArray = np.where(x > 0, 1.0 / np.where(x > 0, x, 1.0), 0.0)
+    return out
 
 
 class Evaluator:
-    """Computes rules and criteria for pairs of a prepared problem."""
+    """Computes rules and criteria for pairs of a prepared problem.
+
+    Per-person constants are folded in advance so that a block costs a few
+    dozen elementwise operations per pair; the same expressions run in both
+    modes, in the same order, so both give bit-identical floats.
+    """
 
     def __init__(self, prep: Prepared) -> None:
         self.prep = prep
+        e, r = prep.mentees, prep.mentors
+        settings = prep.settings
+        n = prep.n
+        self.e_inv_den = _inverse(prep.need_den)
+        self.e_need_neutral = np.where(prep.need_den > 0, 0.0, NEUTRAL)
+        self.e_inv_lang = _inverse(e.n_languages)
+        target = float(settings.target_overlap_minutes)
+        self.inv_target = 1.0 / target if target > 0 else 0.0
+        # Culture, one side: NEUTRAL when open or without consent, else a + b * shared
+        # tags, with (a, b) = (0, 1/k) for "shared" and (1, -1/k) for "different".
+        self.e_cult_a, self.e_cult_b = self._culture_side(e.cultural_pref, e.n_culture)
+        self.r_cult_a, self.r_cult_b = self._culture_side(r.cultural_pref, r.n_culture)
+        self.e_no_culture = e.n_culture == 0
+        self.r_no_culture = r.n_culture == 0
+        self.e_pref_base = np.where(e.has_prefs, 0.0, NEUTRAL / 2)
+        self.r_pref_base = np.where(r.has_prefs, 0.0, NEUTRAL / 2)
+        gaps = np.arange(-4, 5, dtype=np.float64)
+        self.fit_lut = np.clip(1.0 - np.abs(gaps - settings.ideal_experience_gap) / 4.0, 0.0, 1.0)
+        self.gap_bad_lut = (gaps < settings.min_experience_gap) | (
+            gaps > settings.max_experience_gap
+        )
+        self.e_email = _unique_codes(e.email, 0)
+        self.r_email = _unique_codes(r.email, n)
+        self.e_manager = _unique_codes(e.manager, 0)
+        self.r_manager = _unique_codes(r.manager, n)
+        self.e_org = _unique_codes(e.org, 0)
+        self.r_org = _unique_codes(r.org, n)
+        self.r_unavailable = prep.paused | (prep.free <= 0)
 
-    def outer(self, rows: IntArray) -> Block:
+    @staticmethod
+    def _culture_side(pref: IntArray, count: FloatArray) -> tuple[FloatArray, FloatArray]:
+        inv = _inverse(count)
+        neutral = (pref == PREF_OPEN) | (count == 0)
+        a = np.where(neutral, NEUTRAL, np.where(pref == PREF_SHARED, 0.0, 1.0))
+        b = np.where(neutral, 0.0, np.where(pref == PREF_SHARED, inv, -inv))
+        return a, b
+
+    def outer(self, rows: IntArray, detail: bool = True) -> Block:
         """Evaluate mentees ``rows`` against every mentor (shape ``(len(rows), m)``)."""
-        return self._evaluate(rows, None)
+        return self._evaluate(rows, None, detail)
 
     def pairs(self, rows: IntArray, cols: IntArray) -> Block:
         """Evaluate the pairs ``(rows[k], cols[k])`` (shape ``(len(rows),)``)."""
-        return self._evaluate(rows, cols)
+        return self._evaluate(rows, cols, True)
 
-    def _evaluate(self, rows: IntArray, cols: IntArray | None) -> Block:
+    def _evaluate(self, rows: IntArray, cols: IntArray | None, detail: bool) -> Block:
         prep = self.prep
         e, r = prep.mentees, prep.mentors
         settings = prep.settings
         outer = cols is None
         m = prep.m
-        all_cols = np.arange(m, dtype=np.int64)
-        c_idx = all_cols if cols is None else cols
+        c_idx = np.arange(m, dtype=np.int64) if cols is None else cols
+        shape = (len(rows), m) if outer else (len(rows),)
 
         def R(x: AnyArray) -> AnyArray:
             v = x[rows]
@@ -87,97 +136,119 @@ class Evaluator:
             summed: Float32Array = np.einsum("ij,ij->i", left, b[c_idx])
             return summed.astype(np.float64)
 
-        def member(matrix: sp.csr_array, codes: IntArray) -> BoolArray:
+        def hits(matrix: sp.csr_array, codes: IntArray) -> tuple[IntArray, IntArray] | BoolArray:
+            # Outer: the (row, col) positions of the pairs in the set; pairs: a mask.
             if outer:
                 if len(codes) == 0:
-                    return np.zeros((len(rows), m), dtype=np.bool_)
-                return np.asarray(matrix[rows].toarray(), dtype=np.bool_)
+                    empty = np.zeros(0, dtype=np.int64)
+                    return empty, empty
+                sub = matrix[rows].tocoo()
+                return sub.row.astype(np.int64), sub.col.astype(np.int64)
             return np.isin(rows * max(m, 1) + c_idx, codes)
 
-        shape = (len(rows), m) if outer else (len(rows),)
+        def mask_of(matrix: sp.csr_array, codes: IntArray) -> BoolArray:
+            found = hits(matrix, codes)
+            if isinstance(found, tuple):
+                out = np.zeros(shape, dtype=np.bool_)
+                out[found] = True
+                return out
+            return found
 
         def full(x: AnyArray | float) -> FloatArray:
             return np.broadcast_to(np.asarray(x, dtype=np.float64), shape)
 
-        # Needs covered by strengths: sum(priority * level) / (3 * sum(priority)).
-        num = dot(e.tags, r.tags)
-        den = R(prep.need_den)
-        needs = np.where(den > 0, num / np.where(den > 0, den, 1.0), NEUTRAL)
-
-        overlap = dot(e.cover, r.cover)
-        target = float(settings.target_overlap_minutes)
-        availability = np.minimum(1.0, overlap / target) if target > 0 else full(1.0)
-
-        shared = dot(e.languages, r.languages)
-        n_lang = R(e.n_languages)
-        language = np.where(n_lang > 0, shared / np.where(n_lang > 0, n_lang, 1.0), 0.0)
-
-        inter = dot(e.culture, r.culture)
-        ne, nr = R(e.n_culture), C(r.n_culture)
-        pe, pr = R(e.cultural_pref), C(r.cultural_pref)
-        frac_e = inter / np.where(ne > 0, ne, 1.0)
-        frac_r = inter / np.where(nr > 0, nr, 1.0)
-        unknown = (ne == 0) | (nr == 0)
-        side_e = np.where(
-            unknown | (pe == PREF_OPEN), NEUTRAL, np.where(pe == PREF_SHARED, frac_e, 1.0 - frac_e)
-        )
-        side_r = np.where(
-            unknown | (pr == PREF_OPEN), NEUTRAL, np.where(pr == PREF_SHARED, frac_r, 1.0 - frac_r)
-        )
-        culture = (side_e + side_r) / 2.0
-
-        gap = C(r.level) - R(e.level)
-        experience = np.clip(
-            1.0 - np.abs(gap - settings.ideal_experience_gap).astype(np.float64) / 4.0, 0.0, 1.0
-        )
-
-        wants_e = np.where(R(e.has_prefs), member(prep.mentee_prefers, prep.mentee_prefers_codes)
-                           .astype(np.float64), NEUTRAL)
-        wants_r = np.where(C(r.has_prefs), member(prep.mentor_prefers, prep.mentor_prefers_codes)
-                           .astype(np.float64), NEUTRAL)
-        preference = (wants_e + wants_r) / 2.0
-
-        values = {
-            "needs": needs,
-            "availability": availability,
-            "language": language,
-            "culture": culture,
-            "experience": experience,
-            "preference": preference,
-        }
-        criteria = {name: full(values[name]) for name in CRITERIA}
         total = np.zeros(shape, dtype=np.float64)
-        for weight, name in zip(prep.weights, CRITERIA, strict=True):
-            total += float(weight) * criteria[name]
-        score = np.rint(np.clip(total, 0.0, 1.0) * SCORE_SCALE).astype(np.int32)
+        criteria: dict[str, FloatArray] = {}
+        weights = dict(zip(CRITERIA, prep.weights.tolist(), strict=True))
 
-        e_email, r_email = R(e.email), C(r.email)
-        # Same manager, or one is above the other (chains were followed in `prepare`).
-        reporting = (R(e.manager) >= 0) & (R(e.manager) == C(r.manager))
-        reporting |= member(prep.reporting, prep.reporting_codes)
-        if settings.forbid_same_org_unit:
-            same_org = (R(e.org) >= 0) & (R(e.org) == C(r.org))
+        def add(name: str, value: AnyArray | float) -> None:
+            nonlocal total
+            if detail:
+                criteria[name] = full(value)
+            if weights[name] != 0.0:
+                total += weights[name] * value
+
+        # Needs covered by strengths: sum(priority * level) / (3 * sum(priority)).
+        add("needs", dot(e.tags, r.tags) * R(self.e_inv_den) + R(self.e_need_neutral))
+        overlap = dot(e.cover, r.cover)
+        if self.inv_target > 0:
+            add("availability", np.minimum(1.0, overlap * self.inv_target))
         else:
-            same_org = np.zeros(shape, dtype=np.bool_)
+            add("availability", 1.0)
+        shared = dot(e.languages, r.languages)
+        add("language", shared * R(self.e_inv_lang))
+        inter = dot(e.culture, r.culture)
+        side_e = inter * R(self.e_cult_b) + R(self.e_cult_a)
+        side_e = np.where(C(self.r_no_culture), NEUTRAL, side_e)  # partner without consent
+        side_r = inter * C(self.r_cult_b) + C(self.r_cult_a)
+        side_r = np.where(R(self.e_no_culture), NEUTRAL, side_r)
+        add("culture", (side_e + side_r) * 0.5)
+        del side_e, side_r, inter
+        gap_index = C(r.level) - R(e.level) + 4
+        add("experience", self.fit_lut[gap_index])
+        preference = np.asarray(R(self.e_pref_base) + C(self.r_pref_base), dtype=np.float64)
+        for matrix, codes in (
+            (prep.mentee_prefers, prep.mentee_prefers_codes),
+            (prep.mentor_prefers, prep.mentor_prefers_codes),
+        ):
+            found = hits(matrix, codes)
+            if isinstance(found, tuple):
+                preference[found] += NEUTRAL
+            else:
+                preference += NEUTRAL * found
+        add("preference", preference)
+        score = np.rint(np.clip(total, 0.0, 1.0) * SCORE_SCALE).astype(np.int32)
+        del total
+
+        same_org = (
+            R(self.e_org) == C(self.r_org)
+            if settings.forbid_same_org_unit
+            else np.zeros(shape, dtype=np.bool_)
+        )
+        if not detail:
+            bad = np.asarray(R(e.ids) == C(r.ids), dtype=np.bool_)
+            bad |= R(self.e_email) == C(self.r_email)
+            bad |= shared == 0
+            if settings.min_overlap_minutes > 0:
+                bad |= overlap < settings.min_overlap_minutes
+            bad |= C(self.r_unavailable)
+            bad |= R(self.e_manager) == C(self.r_manager)
+            bad |= self.gap_bad_lut[gap_index]
+            bad |= same_org
+            for matrix, codes in (
+                (prep.previous, prep.previous_codes),
+                (prep.forbidden, prep.forbidden_codes),
+                (prep.reporting, prep.reporting_codes),
+            ):
+                found = hits(matrix, codes)
+                if isinstance(found, tuple):
+                    bad[found] = True
+                else:
+                    bad |= found
+            return Block({}, score, {}, ~bad, overlap)
 
         raw_rules: dict[str, AnyArray] = {
-            "same_person": (R(e.ids) == C(r.ids)) | ((e_email >= 0) & (e_email == r_email)),
+            "same_person": (R(e.ids) == C(r.ids)) | (R(self.e_email) == C(self.r_email)),
             "no_shared_language": shared == 0,
             "insufficient_overlap": overlap < settings.min_overlap_minutes,
-            "previous_partner": member(prep.previous, prep.previous_codes),
-            "forbidden": member(prep.forbidden, prep.forbidden_codes),
+            "previous_partner": mask_of(prep.previous, prep.previous_codes),
+            "forbidden": mask_of(prep.forbidden, prep.forbidden_codes),
             "mentor_paused": C(prep.paused),
             "mentor_full": C(prep.free <= 0),
-            "reporting_line": reporting,
-            "experience_gap": (gap < settings.min_experience_gap)
-            | (gap > settings.max_experience_gap),
+            # Same manager, or one above the other (chains were followed in `prepare`).
+            "reporting_line": (R(self.e_manager) == C(self.r_manager))
+            | mask_of(prep.reporting, prep.reporting_codes),
+            "experience_gap": self.gap_bad_lut[gap_index],
             "same_org_unit": same_org,
         }
         rules = {
             name: np.broadcast_to(np.asarray(raw_rules[name], dtype=np.bool_), shape)
             for name in RULES
         }
-        return Block(criteria=criteria, score=score, rules=rules, overlap=full(overlap))
+        bad = np.zeros(shape, dtype=np.bool_)
+        for mask in rules.values():
+            bad |= mask
+        return Block(criteria, score, rules, ~bad, full(overlap))
 
 
 def score_matrix(
@@ -206,7 +277,7 @@ def score_matrix(
     step = max(1, _CHUNK_ELEMENTS // m)
     for start in range(0, n, step):
         rows = np.arange(start, min(n, start + step), dtype=np.int64)
-        block = evaluator.outer(rows)
+        block = evaluator.outer(rows, detail=False)
         out[start : start + len(rows)] = np.where(block.feasible, block.score, -1)
         if progress is not None:
             progress(min(1.0, (start + len(rows)) / n))
