@@ -57,9 +57,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.extensions["peermatch.api"] = api
 
-    from api.resources import accounts, health, profiles, programs
+    from api.resources import accounts, health, matches, profiles, programs, rounds
 
-    for module in (health, accounts, programs, profiles):
+    for module in (health, accounts, programs, profiles, rounds, matches):
         api.register_blueprint(module.blp)
 
     @app.get("/api/docs/static/<path:filename>")

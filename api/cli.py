@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
@@ -127,7 +129,72 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Run an RQ worker for matching rounds (needs REDIS_URL)."""
+    from api import jobs
+
+    redis_url = current_app.config.get("REDIS_URL")
+    if not redis_url:
+        raise click.ClickException("REDIS_URL is not set; without it jobs run inline.")
+    jobs.work(redis_url, burst)
+
+
+def _as_of(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter("use ISO 8601, e.g. 2026-11-26T02:30:00+00:00") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@click.command("rematch")
+@click.option("--program", "program_id", type=int, help="Only this program (policy or not).")
+@click.option("--dry-run", is_flag=True, help="Print what would happen; write nothing.")
+@click.option("--as-of", "as_of", help="The moment to act as of (ISO 8601; default now).")
+@with_appcontext
+def rematch(program_id: int | None, dry_run: bool, as_of: str | None) -> None:
+    """Expire stale proposals and re-pair waiting mentees (the nightly job)."""
+    from api.services import rematch as service
+
+    summaries = service.run(
+        db.database().engine, program_id=program_id, dry_run=dry_run, as_of=_as_of(as_of)
+    )
+    if not summaries:
+        click.echo("no program has its rematch policy on")
+    for summary in summaries:
+        click.echo(summary.describe())
+    if any(s.outcome == "failed" for s in summaries):
+        raise SystemExit(1)
+
+
+@click.command("scheduler")
+@click.option(
+    "--cron",
+    envvar="REMATCH_CRON",
+    default="30 2 * * *",
+    show_default=True,
+    help="When the nightly rematch runs (cron syntax, server time); env REMATCH_CRON.",
+)
+@with_appcontext
+def scheduler(cron: str) -> None:
+    """Enqueue the nightly rematch on schedule (RQ cron; workers run it)."""
+    from api import jobs
+
+    redis_url = current_app.config.get("REDIS_URL")
+    if not redis_url:
+        raise click.ClickException("REDIS_URL is not set; use cron with `peermatch rematch`.")
+    jobs.schedule_rematch(redis_url, cron)
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(worker)
+    app.cli.add_command(rematch)
+    app.cli.add_command(scheduler)
     app.cli.add_command(db_group)
     app.cli.add_command(create_admin)
     app.cli.add_command(seed)

@@ -49,6 +49,7 @@ class Settings:
     DATABASE_URL: str = field(default_factory=_database_url)
     SECRET_KEY: str = field(default_factory=_secret_key)
     REDIS_URL: str | None = field(default_factory=lambda: os.environ.get("REDIS_URL") or None)
+    RQ_QUEUE: str = field(default_factory=lambda: os.environ.get("RQ_QUEUE") or "peermatch")
     MAX_CONTENT_LENGTH: int = field(default_factory=lambda: _int("MAX_CONTENT_LENGTH", 1024 * 1024))
     TOKEN_TTL_HOURS: int = field(default_factory=lambda: _int("TOKEN_TTL_HOURS", 24))
     PAGE_SIZE_MAX: int = field(default_factory=lambda: _int("PAGE_SIZE_MAX", 200))
@@ -59,6 +60,7 @@ class Settings:
             "DATABASE_URL": self.DATABASE_URL,
             "SECRET_KEY": self.SECRET_KEY,
             "REDIS_URL": self.REDIS_URL,
+            "RQ_QUEUE": self.RQ_QUEUE,
             "MAX_CONTENT_LENGTH": self.MAX_CONTENT_LENGTH,
             "TOKEN_TTL_HOURS": self.TOKEN_TTL_HOURS,
             "PAGE_SIZE_MAX": self.PAGE_SIZE_MAX,

@@ -8,12 +8,14 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -205,3 +207,188 @@ class ConsentRecord(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     participant: Mapped[Participant] = relationship(back_populates="consents")
+
+
+ROUND_STATUSES = ("queued", "running", "proposed", "published", "failed", "discarded")
+ROUND_KINDS = ("manual", "rematch")
+MATCH_STATUSES = ("proposed", "accepted", "active", "ended", "declined", "expired")
+LIVE_MATCH_STATUSES = ("proposed", "accepted", "active")
+CONSTRAINT_KINDS = ("pin", "forbid")
+SIGNALS = ("ok", "stretched", "drained")
+
+
+class Round(Base):
+    """One matching run of a program: a snapshot of its parameters and its proposals."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('queued', 'running', 'proposed', 'published', 'failed', 'discarded')",
+            name="status",
+        ),
+        CheckConstraint("kind IN ('manual', 'rematch')", name="kind"),
+        UniqueConstraint("program_id", "run_key"),
+        # At most one round of a program is queued or running at a time.
+        Index(
+            "uq_rounds_one_active_per_program",
+            "program_id",
+            unique=True,
+            sqlite_where=text("status IN ('queued', 'running')"),
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(
+        ForeignKey("programs.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10), default="manual")
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    # Rematch rounds carry "rematch:<date>" so a night is done at most once per program.
+    run_key: Mapped[str | None] = mapped_column(String(40))
+    # The program's matching settings with the round's overrides, frozen at start.
+    parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    progress: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    stats: Mapped[dict[str, Any] | None] = mapped_column()
+    unmatched: Mapped[list[Any] | None] = mapped_column()
+    infeasible_pins: Mapped[list[Any] | None] = mapped_column()
+    error: Mapped[dict[str, Any] | None] = mapped_column()
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    discarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    pairs: Mapped[list[RoundPair]] = relationship(
+        back_populates="round", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class RoundPair(Base):
+    """A pair proposed by a round, under the coordinator's review until published."""
+
+    __tablename__ = "round_pairs"
+    __table_args__ = (
+        UniqueConstraint("round_id", "mentee_id"),
+        Index("ix_round_pairs_round_id_score", "round_id", "score"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    mentor_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    score: Mapped[float] = mapped_column(Float)
+    breakdown: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    round: Mapped[Round] = relationship(back_populates="pairs")
+
+
+class Match(Base):
+    """A mentor–mentee relationship, from proposal to its end."""
+
+    __tablename__ = "matches"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('proposed', 'accepted', 'active', 'ended', 'declined', 'expired')",
+            name="status",
+        ),
+        UniqueConstraint("round_id", "mentee_id"),
+        # A mentee has at most one live relationship (proposed, accepted or active).
+        Index(
+            "uq_matches_one_live_per_mentee",
+            "mentee_id",
+            unique=True,
+            sqlite_where=text("status IN ('proposed', 'accepted', 'active')"),
+            postgresql_where=text("status IN ('proposed', 'accepted', 'active')"),
+        ),
+        Index("ix_matches_mentee_id_status", "mentee_id", "status"),
+        Index("ix_matches_mentor_id_status", "mentor_id", "status"),
+        Index("ix_matches_program_id_status", "program_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    score: Mapped[float] = mapped_column(Float)
+    breakdown: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="proposed")
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    mentee_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    mentor_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by: Mapped[str | None] = mapped_column(String(10))  # mentee, mentor, coordinator, system
+    close_reason: Mapped[str | None] = mapped_column(Text)
+
+    mentee: Mapped[Participant] = relationship(foreign_keys=[mentee_id])
+    mentor: Mapped[Participant] = relationship(foreign_keys=[mentor_id])
+    check_ins: Mapped[list[CheckIn]] = relationship(
+        back_populates="match",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="CheckIn.id",
+    )
+
+
+class Constraint(Base):
+    """A coordinator's pin (must pair) or forbid (never pair) for a mentee and a mentor."""
+
+    __tablename__ = "constraints"
+    __table_args__ = (
+        CheckConstraint("kind IN ('pin', 'forbid')", name="kind"),
+        UniqueConstraint("program_id", "mentee_id", "mentor_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    mentee_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CheckIn(Base):
+    """Feedback on an active match. The note is for the program's coordinators only."""
+
+    __tablename__ = "check_ins"
+    __table_args__ = (
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
+        CheckConstraint(
+            "signal IS NULL OR signal IN ('ok', 'stretched', 'drained')", name="signal"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    author_side: Mapped[str] = mapped_column(String(10))  # mentee or mentor
+    rating: Mapped[int] = mapped_column(Integer)
+    signal: Mapped[str | None] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    match: Mapped[Match] = relationship(back_populates="check_ins")
+
+
+class IdempotencyRecord(Base):
+    """The first response to a request sent with an Idempotency-Key, replayed on retries."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("account_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

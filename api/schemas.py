@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from flask_smorest.fields import Upload
 from marshmallow import (
+    EXCLUDE,
     Schema,
     ValidationError,
     fields,
@@ -165,6 +167,14 @@ class ProgramSettingsSchema(Schema):
     )
     min_experience_gap = fields.Integer(load_default=0, validate=validate.Range(-4, 4))
     max_experience_gap = fields.Integer(load_default=4, validate=validate.Range(-4, 4))
+    ideal_experience_gap = fields.Integer(
+        load_default=1,
+        validate=validate.Range(-4, 4),
+        metadata={"description": "Mentor minus mentee level that scores best on experience"},
+    )
+    forbid_same_org_unit = fields.Boolean(
+        load_default=False, metadata={"description": "Never pair within one organisation unit"}
+    )
     default_capacity = fields.Integer(load_default=2, validate=validate.Range(0, 50))
     max_capacity = fields.Integer(load_default=5, validate=validate.Range(1, 50))
     load_penalty = fields.Float(load_default=0.02, validate=validate.Range(0, 0.2), allow_nan=False)
@@ -568,3 +578,265 @@ class ConsentGrantSchema(Schema):
         load_default="special_category", validate=validate.OneOf(("special_category",))
     )
     text_version = fields.String(required=True, validate=validate.Length(1, 40))
+
+
+# --- rounds ------------------------------------------------------------------------------
+
+
+class RoundStartSchema(Schema):
+    """Optional overrides of the program's matching settings for this round only."""
+
+    objective = fields.String(validate=validate.OneOf(OBJECTIVES))
+    weights = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(CRITERIA)),
+        values=fields.Float(validate=validate.Range(0, 100), allow_nan=False),
+    )
+    min_overlap_minutes = fields.Integer(validate=validate.Range(0, 7 * 24 * 60))
+    target_overlap_minutes = fields.Integer(validate=validate.Range(1, 7 * 24 * 60))
+    min_experience_gap = fields.Integer(validate=validate.Range(-4, 4))
+    max_experience_gap = fields.Integer(validate=validate.Range(-4, 4))
+    ideal_experience_gap = fields.Integer(validate=validate.Range(-4, 4))
+    forbid_same_org_unit = fields.Boolean()
+    load_penalty = fields.Float(validate=validate.Range(0, 0.2), allow_nan=False)
+
+
+class ProgressSchema(Schema):
+    phase = fields.String()
+    percent = fields.Float()
+
+
+class RoundSchema(Schema):
+    id = fields.Integer()
+    program_id = fields.Integer()
+    kind = fields.String(metadata={"description": "manual or rematch"})
+    status = fields.String(
+        metadata={"description": "queued, running, proposed, published, failed or discarded"}
+    )
+    parameters = fields.Dict(metadata={"description": "Settings snapshot used by the round"})
+    progress = fields.Nested(ProgressSchema)
+    stats = fields.Dict(allow_none=True)
+    error = fields.Dict(allow_none=True, metadata={"description": "Problem detail on failure"})
+    created_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+    published_at = fields.DateTime(allow_none=True)
+    discarded_at = fields.DateTime(allow_none=True)
+    matches_created = fields.Integer(metadata={"description": "Publish only"})
+
+
+class PersonRefSchema(Schema):
+    participant_id = fields.Integer()
+    display_name = fields.String()
+
+
+class CoveredNeedSchema(Schema):
+    tag = fields.String()
+    priority = fields.Integer()
+    level = fields.Integer()
+
+
+class RoundPairSchema(Schema):
+    id = fields.Integer()
+    mentee = fields.Nested(PersonRefSchema)
+    mentor = fields.Nested(PersonRefSchema)
+    score = fields.Float()
+    breakdown = fields.Dict(keys=fields.String(), values=fields.Float())
+    pinned = fields.Boolean()
+    covered_needs = fields.List(fields.Nested(CoveredNeedSchema))
+    shared_languages = fields.List(fields.String())
+
+
+class RoundPairPageSchema(Schema):
+    items = fields.List(fields.Nested(RoundPairSchema))
+    total = fields.Integer()
+    next_offset = fields.Integer(allow_none=True)
+
+
+class RoundPairQuerySchema(Schema):
+    sort = fields.String(
+        load_default="-score",
+        validate=validate.OneOf(("score", "-score")),
+        metadata={"description": "-score: best first (default); score: weakest first"},
+    )
+    limit = fields.Integer(
+        load_default=PAGE_SIZE_DEFAULT, validate=validate.Range(1, PAGE_SIZE_MAX)
+    )
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, 10_000_000))
+
+
+class UnmatchedSchema(Schema):
+    mentee = fields.Nested(PersonRefSchema)
+    reason = fields.String(
+        metadata={"description": "no_feasible_mentor, capacity_taken or not_selected"}
+    )
+    details = fields.Dict()
+
+
+class InfeasiblePinSchema(Schema):
+    mentee = fields.Nested(PersonRefSchema)
+    mentor = fields.Nested(PersonRefSchema)
+    rules = fields.List(fields.String())
+
+
+class RoundReportSchema(Schema):
+    round_id = fields.Integer()
+    status = fields.String()
+    stats = fields.Dict(allow_none=True)
+    unmatched_by_reason = fields.Dict(keys=fields.String(), values=fields.Integer())
+    infeasible_pins = fields.List(fields.Nested(InfeasiblePinSchema))
+
+
+class IdempotencyHeaderSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key",
+        validate=validate.Length(1, 200),
+        metadata={"description": "Retries with the same key replay the first response"},
+    )
+
+
+class RematchRunSchema(Schema):
+    round_id = fields.Integer()
+    night = fields.String(metadata={"description": "Date the rematch ran for"})
+    status = fields.String(metadata={"description": "proposed, published or discarded"})
+    created_at = fields.DateTime()
+    summary = fields.Dict(
+        metadata={
+            "description": "expired, pool sizes, matched, still_waiting by reason, "
+            "deprioritised mentees, drained mentors"
+        }
+    )
+
+
+# --- constraints -------------------------------------------------------------------------
+
+
+class ConstraintCreateSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(("pin", "forbid")))
+    mentee_id = fields.Integer(required=True)
+    mentor_id = fields.Integer(required=True)
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class ConstraintSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    mentee_id = fields.Integer()
+    mentor_id = fields.Integer()
+    note = fields.String()
+    created_at = fields.DateTime()
+
+
+# --- matches, check-ins ------------------------------------------------------------------
+
+
+class SharedProfileSchema(Schema):
+    participant_id = fields.Integer()
+    display_name = fields.String()
+    bio = fields.String()
+    languages = fields.List(fields.String())
+    timezone = fields.String(allow_none=True)
+    availability = fields.List(fields.Nested(WindowSchema))
+    experience_level = fields.Integer(allow_none=True)
+    org_unit = fields.String(allow_none=True)
+    needs = fields.List(fields.Nested(NeedSchema))
+    strengths = fields.List(fields.Nested(StrengthSchema))
+
+
+class WhySchema(Schema):
+    score = fields.Float()
+    breakdown = fields.Dict(keys=fields.String(), values=fields.Float())
+    covered_needs = fields.List(fields.String())
+    shared_languages = fields.List(fields.String())
+
+
+class MatchSchema(Schema):
+    id = fields.Integer()
+    program_id = fields.Integer()
+    round_id = fields.Integer()
+    my_side = fields.String(metadata={"description": "mentee or mentor"})
+    status = fields.String()
+    partner = fields.Nested(SharedProfileSchema)
+    why = fields.Nested(WhySchema)
+    proposed_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    i_accepted = fields.Boolean()
+    partner_accepted = fields.Boolean()
+    activated_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    closed_by = fields.String(allow_none=True)
+    close_reason = fields.String(allow_none=True)
+
+
+class DeclineSchema(Schema):
+    reason = fields.String(validate=validate.Length(max=1000))
+
+
+class EndSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 1000))
+
+
+class CheckInCreateSchema(Schema):
+    rating = fields.Integer(required=True, validate=validate.Range(1, 5))
+    signal = fields.String(validate=validate.OneOf(("ok", "stretched", "drained")))
+    note = fields.String(
+        load_default="",
+        validate=validate.Length(max=4000),
+        metadata={"description": "Seen only by the program's coordinators"},
+    )
+
+
+class CheckInSchema(Schema):
+    id = fields.Integer()
+    match_id = fields.Integer()
+    author_side = fields.String()
+    rating = fields.Integer()
+    signal = fields.String(allow_none=True)
+    note = fields.String()
+    created_at = fields.DateTime()
+
+
+class AttentionQuerySchema(Schema):
+    weeks = fields.Integer(
+        load_default=3,
+        validate=validate.Range(1, 52),
+        metadata={"description": "Flag relationships without a check-in for this many weeks"},
+    )
+    low_rating = fields.Integer(load_default=2, validate=validate.Range(1, 4))
+
+
+class AttentionCheckInSchema(Schema):
+    author_side = fields.String()
+    rating = fields.Integer()
+    signal = fields.String(allow_none=True)
+    note = fields.String()
+    created_at = fields.DateTime()
+
+
+class AttentionSchema(Schema):
+    match_id = fields.Integer()
+    mentee = fields.Nested(PersonRefSchema)
+    mentor = fields.Nested(PersonRefSchema)
+    reasons = fields.List(
+        fields.String(),
+        metadata={"description": "low_rating, mentor_drained, mentee_drained, no_recent_check_in"},
+    )
+    activated_at = fields.DateTime(allow_none=True)
+    last_check_in_at = fields.DateTime(allow_none=True)
+    check_ins = fields.List(fields.Nested(AttentionCheckInSchema))
+
+
+# --- CSV import --------------------------------------------------------------------------
+
+
+class CsvUploadSchema(Schema):
+    file = Upload(required=True, metadata={"description": "CSV file, UTF-8, header row"})
+
+
+class ImportSummarySchema(Schema):
+    rows = fields.Integer()
+    accounts_created = fields.Integer()
+    participants_created = fields.Integer()
+    profiles_written = fields.Integer()

@@ -12,13 +12,15 @@ from api.auth import current_account, policy
 from api.schemas import (
     ConsentGrantSchema,
     ConsentSchema,
+    CsvUploadSchema,
+    ImportSummarySchema,
     ParticipantAdminUpdateSchema,
     ParticipantPageSchema,
     ParticipantQuerySchema,
     ParticipantSchema,
     ProfileSchema,
 )
-from api.services import profiles
+from api.services import csv_import, profiles, relationships
 
 blp = Blueprint(
     "profiles", __name__, url_prefix="/api/v1/programs", description="Participant profiles"
@@ -72,6 +74,39 @@ class OwnConsent(MethodView):
     def delete(self, program_id: int) -> None:
         """Withdraw consent; your cultural background and wellbeing needs are erased."""
         profiles.withdraw_consent(db.session(), current_account(), program_id)
+
+
+@blp.route("/<int:program_id>/profile/pause")
+class OwnPause(MethodView):
+    @policy("authenticated")
+    @blp.response(200, ParticipantSchema)
+    def post(self, program_id: int) -> Any:
+        """Pause: get no new partners until you resume (current ones continue)."""
+        participant = relationships.set_paused(db.session(), current_account(), program_id, True)
+        return profiles.participant_view(participant)
+
+
+@blp.route("/<int:program_id>/profile/resume")
+class OwnResume(MethodView):
+    @policy("authenticated")
+    @blp.response(200, ParticipantSchema)
+    def post(self, program_id: int) -> Any:
+        """Resume after a pause: you can be matched again."""
+        participant = relationships.set_paused(db.session(), current_account(), program_id, False)
+        return profiles.participant_view(participant)
+
+
+@blp.route("/<int:program_id>/participants/import")
+class ParticipantImport(MethodView):
+    @policy("authenticated")
+    @blp.arguments(CsvUploadSchema, location="files")
+    @blp.response(201, ImportSummarySchema)
+    @blp.alt_response(422, description="Invalid rows, listed in `rows`; nothing imported")
+    def post(self, files: dict[str, Any], program_id: int) -> Any:
+        """Import participants from a CSV file (coordinators), all or nothing."""
+        return csv_import.import_csv(
+            db.session(), current_account(), program_id, files["file"].read()
+        )
 
 
 @blp.route("/<int:program_id>/participants")

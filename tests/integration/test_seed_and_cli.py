@@ -39,9 +39,7 @@ def test_the_demo_program_loads_through_the_api_validation(session):
     # Consent was recorded for everyone who brought special category data.
     sensitive = [p for p in people if p["profile"].get("cultural_background")]
     emails = [p["email"] for p in sensitive]
-    rows = session.scalars(
-        select(Participant).join(Account).where(Account.email.in_(emails))
-    ).all()
+    rows = session.scalars(select(Participant).join(Account).where(Account.email.in_(emails))).all()
     assert rows and all(r.live_consent() is not None for r in rows)
 
 

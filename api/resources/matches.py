@@ -1,0 +1,84 @@
+"""Matches as participants see them, check-ins, and the coordinators' attention list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api import db
+from api.auth import current_account, policy
+from api.schemas import (
+    AttentionQuerySchema,
+    AttentionSchema,
+    CheckInCreateSchema,
+    CheckInSchema,
+    DeclineSchema,
+    EndSchema,
+    MatchSchema,
+)
+from api.services import relationships
+
+blp = Blueprint("matches", __name__, url_prefix="/api/v1", description="Relationships")
+
+
+@blp.route("/me/matches")
+class MyMatches(MethodView):
+    @policy("authenticated")
+    @blp.response(200, MatchSchema(many=True))
+    def get(self) -> Any:
+        """Your matches, with your partner's shareable profile and why you were matched."""
+        return relationships.my_matches(db.session(), current_account())
+
+
+@blp.route("/matches/<int:match_id>/accept")
+class Accept(MethodView):
+    @policy("authenticated")
+    @blp.response(200, MatchSchema)
+    @blp.alt_response(409, description="Not a proposal any more (e.g. expired)")
+    def post(self, match_id: int) -> Any:
+        """Accept a proposed match; it becomes active when both sides have accepted."""
+        return relationships.accept(db.session(), current_account(), match_id)
+
+
+@blp.route("/matches/<int:match_id>/decline")
+class Decline(MethodView):
+    @policy("authenticated")
+    @blp.arguments(DeclineSchema)
+    @blp.response(200, MatchSchema)
+    def post(self, data: dict[str, Any], match_id: int) -> Any:
+        """Decline a proposed match, optionally saying why."""
+        return relationships.decline(db.session(), current_account(), match_id, data.get("reason"))
+
+
+@blp.route("/matches/<int:match_id>/end")
+class End(MethodView):
+    @policy("authenticated")
+    @blp.arguments(EndSchema)
+    @blp.response(200, MatchSchema)
+    def post(self, data: dict[str, Any], match_id: int) -> Any:
+        """End an active relationship, with a reason."""
+        return relationships.end(db.session(), current_account(), match_id, data["reason"])
+
+
+@blp.route("/matches/<int:match_id>/check-ins")
+class CheckIns(MethodView):
+    @policy("authenticated")
+    @blp.arguments(CheckInCreateSchema)
+    @blp.response(201, CheckInSchema)
+    def post(self, data: dict[str, Any], match_id: int) -> Any:
+        """Check in on an active relationship: rating, wellbeing signal, private note."""
+        return relationships.check_in(db.session(), current_account(), match_id, data)
+
+
+@blp.route("/programs/<int:program_id>/attention")
+class Attention(MethodView):
+    @policy("authenticated")
+    @blp.arguments(AttentionQuerySchema, location="query")
+    @blp.response(200, AttentionSchema(many=True))
+    def get(self, query: dict[str, Any], program_id: int) -> Any:
+        """Relationships that need a coordinator's attention (coordinators)."""
+        return relationships.needs_attention(
+            db.session(), current_account(), program_id, query["weeks"], query["low_rating"]
+        )

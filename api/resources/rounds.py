@@ -1,0 +1,158 @@
+"""Matching rounds and coordinator constraints of a program."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api import db, jobs
+from api.auth import current_account, policy
+from api.schemas import (
+    ConstraintCreateSchema,
+    ConstraintSchema,
+    IdempotencyHeaderSchema,
+    RematchRunSchema,
+    RoundPairPageSchema,
+    RoundPairQuerySchema,
+    RoundReportSchema,
+    RoundSchema,
+    RoundStartSchema,
+    UnmatchedSchema,
+)
+from api.services import constraints, rounds
+
+blp = Blueprint(
+    "rounds", __name__, url_prefix="/api/v1/programs", description="Matching rounds (coordinators)"
+)
+
+
+@blp.route("/<int:program_id>/rounds")
+class Rounds(MethodView):
+    @policy("authenticated")
+    @blp.response(200, RoundSchema(many=True))
+    def get(self, program_id: int) -> Any:
+        """List the program's rounds, newest first."""
+        return rounds.list_rounds(db.session(), current_account(), program_id)
+
+    @policy("authenticated")
+    @blp.arguments(RoundStartSchema)
+    @blp.response(202, RoundSchema)
+    @blp.alt_response(409, description="Another round of the program is queued or running")
+    def post(self, overrides: dict[str, Any], program_id: int) -> Any:
+        """Start a matching round (runs in the background when a worker queue is set)."""
+        session = db.session()
+        round_ = rounds.start(session, current_account(), program_id, overrides)
+        jobs.enqueue_round(round_.id)
+        session.refresh(round_)
+        location = url_for("rounds.RoundItem", program_id=program_id, round_id=round_.id)
+        return rounds.round_view(round_), {"Location": location}
+
+
+@blp.route("/<int:program_id>/rounds/<int:round_id>")
+class RoundItem(MethodView):
+    @policy("authenticated")
+    @blp.response(200, RoundSchema)
+    def get(self, program_id: int, round_id: int) -> Any:
+        """Read a round: status, progress, statistics, failure detail."""
+        return rounds.get(db.session(), current_account(), program_id, round_id)
+
+
+@blp.route("/<int:program_id>/rounds/<int:round_id>/matches")
+class RoundPairs(MethodView):
+    @policy("authenticated")
+    @blp.arguments(RoundPairQuerySchema, location="query")
+    @blp.response(200, RoundPairPageSchema)
+    def get(self, query: dict[str, Any], program_id: int, round_id: int) -> Any:
+        """List the round's proposed pairs with their explanation, sorted by score."""
+        return rounds.list_pairs(db.session(), current_account(), program_id, round_id, query)
+
+
+@blp.route("/<int:program_id>/rounds/<int:round_id>/matches.csv")
+class RoundPairsCsv(MethodView):
+    @policy("authenticated")
+    @blp.response(200, content_type="text/csv")
+    def get(self, program_id: int, round_id: int) -> Response:
+        """Export the round's pairs as CSV."""
+        body = rounds.export_csv(db.session(), current_account(), program_id, round_id)
+        return Response(
+            body,
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="round-{round_id}-matches.csv"'},
+        )
+
+
+@blp.route("/<int:program_id>/rounds/<int:round_id>/unmatched")
+class RoundUnmatched(MethodView):
+    @policy("authenticated")
+    @blp.response(200, UnmatchedSchema(many=True))
+    def get(self, program_id: int, round_id: int) -> Any:
+        """List the mentees the round left unmatched, with machine-readable reasons."""
+        return rounds.list_unmatched(db.session(), current_account(), program_id, round_id)
+
+
+@blp.route("/<int:program_id>/rounds/<int:round_id>/report")
+class RoundReport(MethodView):
+    @policy("authenticated")
+    @blp.response(200, RoundReportSchema)
+    def get(self, program_id: int, round_id: int) -> Any:
+        """The round's statistics: scores, load distribution, blocking pairs, reasons."""
+        return rounds.report(db.session(), current_account(), program_id, round_id)
+
+
+@blp.route("/<int:program_id>/rounds/<int:round_id>/discard")
+class RoundDiscard(MethodView):
+    @policy("authenticated")
+    @blp.response(200, RoundSchema)
+    def post(self, program_id: int, round_id: int) -> Any:
+        """Discard a round that will not be published."""
+        return rounds.discard(db.session(), current_account(), program_id, round_id)
+
+
+@blp.route("/<int:program_id>/rounds/<int:round_id>/publish")
+class RoundPublish(MethodView):
+    @policy("authenticated")
+    @blp.arguments(IdempotencyHeaderSchema, location="headers")
+    @blp.response(200, RoundSchema)
+    @blp.alt_response(409, description="Not proposed any more, or stale pairs (listed)")
+    def post(self, headers: dict[str, Any], program_id: int, round_id: int) -> Any:
+        """Publish a proposed round: its pairs become match proposals, all or none."""
+        return rounds.publish(
+            db.session(), current_account(), program_id, round_id, headers.get("idempotency_key")
+        )
+
+
+@blp.route("/<int:program_id>/rematch-runs")
+class RematchRuns(MethodView):
+    @policy("authenticated")
+    @blp.response(200, RematchRunSchema(many=True))
+    def get(self, program_id: int) -> Any:
+        """Past nightly rematch runs of the program and their summaries."""
+        return rounds.rematch_runs(db.session(), current_account(), program_id)
+
+
+@blp.route("/<int:program_id>/constraints")
+class Constraints(MethodView):
+    @policy("authenticated")
+    @blp.response(200, ConstraintSchema(many=True))
+    def get(self, program_id: int) -> Any:
+        """List the program's pins and forbids."""
+        return constraints.list_constraints(db.session(), current_account(), program_id)
+
+    @policy("authenticated")
+    @blp.arguments(ConstraintCreateSchema)
+    @blp.response(201, ConstraintSchema)
+    def post(self, data: dict[str, Any], program_id: int) -> Any:
+        """Pin a pair (must pair) or forbid it (never pair) in the next rounds."""
+        return constraints.add(db.session(), current_account(), program_id, data)
+
+
+@blp.route("/<int:program_id>/constraints/<int:constraint_id>")
+class ConstraintItem(MethodView):
+    @policy("authenticated")
+    @blp.response(204)
+    def delete(self, program_id: int, constraint_id: int) -> None:
+        """Remove a pin or forbid."""
+        constraints.remove(db.session(), current_account(), program_id, constraint_id)
