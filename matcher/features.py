@@ -30,6 +30,9 @@ from matcher.types import BoolArray, Float32Array, FloatArray, IntArray
 
 # Ancestors followed up a reporting line; deeper chains are cut (and cycles end).
 _MAX_CHAIN = 16
+# Ids must fit an int64; capacities beyond this are certainly a data error.
+_ID_LIMIT = 2**62
+_CAPACITY_LIMIT = 100_000
 PREF_SHARED, PREF_OPEN, PREF_DIFFERENT = 0, 1, 2
 
 
@@ -111,13 +114,29 @@ def _check_int(value: object, field: str, lo: int | None = None, hi: int | None 
     return out
 
 
-def _check_float(value: object, field: str, *, positive: bool = False) -> float:
+def _check_float(
+    value: object,
+    field: str,
+    *,
+    positive: bool = False,
+    lo: float | None = None,
+    hi: float | None = None,
+) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise MatcherError(f"{field}: expected a number, got {value!r}", field=field)
-    out = float(value)
+    try:
+        out = float(value)
+    except OverflowError:
+        out = math.inf
     if not math.isfinite(out) or out < 0 or (positive and out == 0):
         need = "a finite number > 0" if positive else "a finite number >= 0"
         raise MatcherError(f"{field}: expected {need}, got {value!r}", field=field)
+    if (lo is not None and out < lo) or (hi is not None and out > hi):
+        raise MatcherError(
+            f"{field}: {out} is outside the allowed range {lo}..{hi}",
+            field=field,
+            details={"value": out},
+        )
     return out
 
 
@@ -176,7 +195,10 @@ def _check_pairs(
                 f"{name}[{k}]: expected (mentee_id, mentor_id), got {pair!r}", field=f"{name}[{k}]"
             )
         out.append(
-            (_check_int(pair[0], f"{name}[{k}][0]"), _check_int(pair[1], f"{name}[{k}][1]"))
+            (
+                _check_int(pair[0], f"{name}[{k}][0]", -_ID_LIMIT, _ID_LIMIT),
+                _check_int(pair[1], f"{name}[{k}][1]", -_ID_LIMIT, _ID_LIMIT),
+            )
         )
     return out
 
@@ -238,8 +260,10 @@ def check_settings(settings: Settings) -> FloatArray:
             field="settings.min_experience_gap",
         )
     _check_int(settings.ideal_experience_gap, "settings.ideal_experience_gap", -100, 100)
-    _check_float(settings.load_penalty, "settings.load_penalty")
-    _check_float(settings.waiting_class_days, "settings.waiting_class_days", positive=True)
+    _check_float(settings.load_penalty, "settings.load_penalty", hi=1.0)
+    _check_float(
+        settings.waiting_class_days, "settings.waiting_class_days", positive=True, lo=1e-3
+    )
     if settings.reference_date is not None and (
         not isinstance(settings.reference_date, dt.date)
         or isinstance(settings.reference_date, dt.datetime)
@@ -309,6 +333,10 @@ def prepare(problem: Problem) -> Prepared:
     weights = check_settings(problem.settings)
     settings = problem.settings
     reference_date = settings.reference_date or dt.datetime.now(dt.UTC).date()
+    for name in ("mentees", "mentors"):
+        side_value = getattr(problem, name)
+        if isinstance(side_value, str | bytes | Mapping) or not isinstance(side_value, Iterable):
+            raise MatcherError(f"{name}: expected a sequence", field=name)
     mentees = tuple(problem.mentees)
     mentors = tuple(problem.mentors)
     for k, e in enumerate(mentees):
@@ -320,7 +348,7 @@ def prepare(problem: Problem) -> Prepared:
 
     mentee_index: dict[int, int] = {}
     for k, e in enumerate(mentees):
-        i = _check_int(e.id, f"mentees[{k}].id")
+        i = _check_int(e.id, f"mentees[{k}].id", -_ID_LIMIT, _ID_LIMIT)
         if i in mentee_index:
             raise MatcherError(
                 f"mentees[{k}].id: duplicate mentee id {i}", field=f"mentees[{k}].id",
@@ -329,7 +357,7 @@ def prepare(problem: Problem) -> Prepared:
         mentee_index[i] = k
     mentor_index: dict[int, int] = {}
     for k, r in enumerate(mentors):
-        j = _check_int(r.id, f"mentors[{k}].id")
+        j = _check_int(r.id, f"mentors[{k}].id", -_ID_LIMIT, _ID_LIMIT)
         if j in mentor_index:
             raise MatcherError(
                 f"mentors[{k}].id: duplicate mentor id {j}", field=f"mentors[{k}].id",
@@ -382,7 +410,7 @@ def prepare(problem: Problem) -> Prepared:
                 field=f"{where}.preferred_partners",
             )
         for pid in p.preferred_partners:
-            _check_int(pid, f"{where}.preferred_partners")
+            _check_int(pid, f"{where}.preferred_partners", -_ID_LIMIT, _ID_LIMIT)
         return (
             [langs.get(x) for x in sorted(languages)],
             [cult.get(x) for x in sorted(culture)],
@@ -405,7 +433,7 @@ def prepare(problem: Problem) -> Prepared:
         e_tags.append(
             [(tags.get(t), v) for t, v in _check_tagged(e.needs, f"mentees[{k}].needs")]
         )
-        waiting.append(_check_float(e.waiting_days, f"mentees[{k}].waiting_days"))
+        waiting.append(_check_float(e.waiting_days, f"mentees[{k}].waiting_days", hi=1e6))
     r_tags: list[list[tuple[int, int]]] = []
     free: list[int] = []
     loads: list[int] = []
@@ -414,8 +442,8 @@ def prepare(problem: Problem) -> Prepared:
         r_tags.append(
             [(tags.get(t), v) for t, v in _check_tagged(r.strengths, f"mentors[{k}].strengths")]
         )
-        capacity = _check_int(r.capacity, f"mentors[{k}].capacity", 0)
-        load = _check_int(r.current_load, f"mentors[{k}].current_load", 0)
+        capacity = _check_int(r.capacity, f"mentors[{k}].capacity", 0, _CAPACITY_LIMIT)
+        load = _check_int(r.current_load, f"mentors[{k}].current_load", 0, _CAPACITY_LIMIT)
         if not isinstance(r.paused, bool):
             raise MatcherError(
                 f"mentors[{k}].paused: expected a bool", field=f"mentors[{k}].paused"

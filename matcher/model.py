@@ -97,7 +97,7 @@ class Mentee:
     cultural_preference : {"shared", "open", "different"}
         What this person prefers in a partner's cultural background.
     waiting_days : float
-        Days already spent waiting for a match (>= 0); longer waits get
+        Days already spent waiting for a match (0 .. 1e6); longer waits get
         priority when not everyone can be matched.
     """
 
@@ -132,10 +132,10 @@ class Mentor:
     preferred_partners : frozenset of int
         Mentee ids this mentor would like; unknown ids are ignored.
     capacity : int
-        Total number of mentees this mentor accepts (>= 0).
+        Total number of mentees this mentor accepts (0 .. 100,000).
     current_load : int
-        Mentees already in an active relationship (>= 0); the free slots are
-        ``capacity - current_load`` (none when negative).
+        Mentees already in an active relationship (0 .. 100,000); the free
+        slots are ``capacity - current_load`` (none when negative).
     paused : bool
         A paused mentor gets no new mentee.
     """
@@ -180,13 +180,14 @@ class Settings:
         Gap at which the experience criterion is 1; it falls by 1/4 per level
         of distance from it.
     load_penalty : float
-        lambda >= 0: the k-th slot of a mentor (counting current load) scores
-        ``s - lambda * (k - 1)`` in the objective (reports keep ``s``).
+        lambda in [0, 1]: the k-th slot of a mentor (counting current load and
+        pins) scores ``s - lambda * (k - 1)`` in the objective (reports keep ``s``).
     reference_date : datetime.date or None
         Date whose following week fixes the UTC offsets of every time zone
         (daylight saving); ``None`` means today (UTC).
     waiting_class_days : float
-        Waiting times are compared in whole classes of this many days (> 0).
+        Waiting times are compared in whole classes of this many days
+        (>= 0.001): ``floor(waiting_days / waiting_class_days)``.
     forbid_same_org_unit : bool
         Extra hard rule: no pair within the same organisation unit.
     """

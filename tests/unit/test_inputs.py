@@ -6,6 +6,8 @@ import math
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matcher import MatcherError, Mentee, Mentor, Problem, Settings, Window, explain, solve
 from tests.unit.helpers import mentee, mentor, needs_only
@@ -170,3 +172,52 @@ def test_defaults_make_a_valid_problem() -> None:
         settings=Settings(),
     )
     assert len(solve(problem).pairs) == 1
+
+
+JUNK = [None, "x", "", -1, 0, 1.5, math.nan, math.inf, [], {}, (), ("a",), (("a", 9),),
+        object(), True, 10**20, -(10**20), frozenset({None}), Window(9, "x", "y")]
+MENTEE_FIELDS = ["id", "needs", "languages", "timezone", "availability", "experience_level",
+                 "org_unit", "email", "manager_email", "preferred_partners", "cultural_tags",
+                 "cultural_preference", "waiting_days"]
+MENTOR_FIELDS = [f for f in MENTEE_FIELDS if f not in ("needs", "waiting_days")] + [
+    "strengths", "capacity", "current_load", "paused"]
+SETTINGS_FIELDS = ["weights", "objective", "min_overlap_minutes", "target_overlap_minutes",
+                   "min_experience_gap", "max_experience_gap", "ideal_experience_gap",
+                   "load_penalty", "reference_date", "waiting_class_days",
+                   "forbid_same_org_unit"]
+PROBLEM_FIELDS = ["mentees", "mentors", "pins", "forbids", "previous_pairs"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(["mentee", "mentor", "settings", "problem"]),
+    st.data(),
+    st.sampled_from(JUNK),
+)
+def test_corrupted_input_raises_only_matcher_errors(where: str, data: st.DataObject,
+                                                    junk: object) -> None:
+    problem = Problem(
+        mentees=(mentee(1, needs=(("a", 2),)), mentee(2)),
+        mentors=(mentor(11, strengths=(("a", 3),), capacity=2),),
+        settings=needs_only(),
+        pins=((1, 11),),
+    )
+    if where == "mentee":
+        field = data.draw(st.sampled_from(MENTEE_FIELDS))
+        problem = replace(problem, mentees=(replace(problem.mentees[0], **{field: junk}),
+                                            problem.mentees[1]))
+    elif where == "mentor":
+        field = data.draw(st.sampled_from(MENTOR_FIELDS))
+        problem = replace(problem, mentors=(replace(problem.mentors[0], **{field: junk}),))
+    elif where == "settings":
+        field = data.draw(st.sampled_from(SETTINGS_FIELDS))
+        problem = replace(problem, settings=replace(problem.settings, **{field: junk}))
+    else:
+        field = data.draw(st.sampled_from(PROBLEM_FIELDS))
+        problem = replace(problem, **{field: junk})
+    for call in (lambda: solve(problem), lambda: explain(problem, 1, 11)):
+        try:
+            call()
+        except MatcherError as error:
+            assert error.message
+        # Any other exception type fails the test.
