@@ -90,10 +90,12 @@ def solve(problem: Problem, progress: Progress | None = None) -> Result:
     solve_seconds = time.perf_counter() - solve_start + staged_pool_seconds
 
     report("reporting", 0.9)
-    all_rows = np.concatenate([np.asarray([i for i, _ in fixed], dtype=np.int64),
-                               pool_rows[solution.rows]])
-    all_cols = np.concatenate([np.asarray([j for _, j in fixed], dtype=np.int64),
-                               pool_cols[solution.cols]])
+    all_rows = np.concatenate(
+        [np.asarray([i for i, _ in fixed], dtype=np.int64), pool_rows[solution.rows]]
+    )
+    all_cols = np.concatenate(
+        [np.asarray([j for _, j in fixed], dtype=np.int64), pool_cols[solution.cols]]
+    )
     pinned_flags = [True] * len(fixed) + [False] * len(solution.rows)
     block = evaluator.pairs(all_rows, all_cols)
     pairs = tuple(
@@ -117,7 +119,7 @@ def solve(problem: Problem, progress: Progress | None = None) -> Result:
     for j in np.flatnonzero(assigned).tolist():
         k0 = int(prep.load[j])
         penalty_total += settings.load_penalty * sum(range(k0, k0 + int(assigned[j])))
-    optimised = pair_units[len(fixed):]
+    optimised = pair_units[len(fixed) :]
     stats = Stats(
         objective=settings.objective,
         mentee_count=n,
@@ -140,14 +142,13 @@ def solve(problem: Problem, progress: Progress | None = None) -> Result:
         feasible_pairs=int(np.count_nonzero(feasible)),
         score_resolution=1.0 / solution.grid,
         waiting_classes=solution.waiting_classes,
+        solver=solution.solver,
         scoring_seconds=round(scoring_seconds, 6),
         solve_seconds=round(solve_seconds, 6),
         total_seconds=round(time.perf_counter() - started, 6),
     )
     report("done", 1.0)
-    return Result(
-        pairs=pairs, unmatched=unmatched, infeasible_pins=infeasible, stats=stats
-    )
+    return Result(pairs=pairs, unmatched=unmatched, infeasible_pins=infeasible, stats=stats)
 
 
 @dataclass(frozen=True)
@@ -273,9 +274,7 @@ def _unmatched(
         waiting = round(float(prep.waiting[i]), 6)
         mentee_id = int(prep.mentees.ids[i])
         if not has_any[pos]:
-            excluded: dict[str, JSONValue] = {
-                name: int(counts[name][k_none]) for name in RULES
-            }
+            excluded: dict[str, JSONValue] = {name: int(counts[name][k_none]) for name in RULES}
             k_none += 1
             out.append(
                 Unmatched(
@@ -412,9 +411,7 @@ def explain(problem: Problem, mentee_id: int, mentor_id: int) -> Explanation:
         )
     i = prep.mentee_index[mentee_id]
     j = prep.mentor_index[mentor_id]
-    block = Evaluator(prep).pairs(
-        np.asarray([i], dtype=np.int64), np.asarray([j], dtype=np.int64)
-    )
+    block = Evaluator(prep).pairs(np.asarray([i], dtype=np.int64), np.asarray([j], dtype=np.int64))
     failed = tuple(rule for rule in RULES if bool(block.rules[rule][0]))
     overlap = float(block.overlap[0])
     return Explanation(

@@ -183,9 +183,7 @@ def _norm_email(value: object, field: str) -> str | None:
     return text or None
 
 
-def _check_pairs(
-    pairs: object, name: str
-) -> list[tuple[int, int]]:
+def _check_pairs(pairs: object, name: str) -> list[tuple[int, int]]:
     if isinstance(pairs, str) or not isinstance(pairs, Iterable):
         raise MatcherError(f"{name}: expected a sequence of (mentee_id, mentor_id)", field=name)
     out: list[tuple[int, int]] = []
@@ -233,10 +231,7 @@ def check_settings(settings: Settings) -> FloatArray:
                 details={"allowed": list(CRITERIA)},
             )
     raw = np.array(
-        [
-            _check_float(settings.weights.get(c, 0.0), f"settings.weights.{c}")
-            for c in CRITERIA
-        ],
+        [_check_float(settings.weights.get(c, 0.0), f"settings.weights.{c}") for c in CRITERIA],
         dtype=np.float64,
     )
     total = float(raw.sum())
@@ -261,9 +256,7 @@ def check_settings(settings: Settings) -> FloatArray:
         )
     _check_int(settings.ideal_experience_gap, "settings.ideal_experience_gap", -100, 100)
     _check_float(settings.load_penalty, "settings.load_penalty", hi=1.0)
-    _check_float(
-        settings.waiting_class_days, "settings.waiting_class_days", positive=True, lo=1e-3
-    )
+    _check_float(settings.waiting_class_days, "settings.waiting_class_days", positive=True, lo=1e-3)
     if settings.reference_date is not None and (
         not isinstance(settings.reference_date, dt.date)
         or isinstance(settings.reference_date, dt.datetime)
@@ -298,9 +291,7 @@ def _one_hot(rows: Sequence[Iterable[int]], width: int) -> Float32Array:
     return out
 
 
-def _pair_matrix(
-    pairs: Iterable[tuple[int, int]], n: int, m: int
-) -> tuple[sp.csr_array, IntArray]:
+def _pair_matrix(pairs: Iterable[tuple[int, int]], n: int, m: int) -> tuple[sp.csr_array, IntArray]:
     plist = sorted(set(pairs))
     rows = np.fromiter((p[0] for p in plist), dtype=np.int64, count=len(plist))
     cols = np.fromiter((p[1] for p in plist), dtype=np.int64, count=len(plist))
@@ -351,7 +342,8 @@ def prepare(problem: Problem) -> Prepared:
         i = _check_int(e.id, f"mentees[{k}].id", -_ID_LIMIT, _ID_LIMIT)
         if i in mentee_index:
             raise MatcherError(
-                f"mentees[{k}].id: duplicate mentee id {i}", field=f"mentees[{k}].id",
+                f"mentees[{k}].id: duplicate mentee id {i}",
+                field=f"mentees[{k}].id",
                 details={"id": i},
             )
         mentee_index[i] = k
@@ -360,7 +352,8 @@ def prepare(problem: Problem) -> Prepared:
         j = _check_int(r.id, f"mentors[{k}].id", -_ID_LIMIT, _ID_LIMIT)
         if j in mentor_index:
             raise MatcherError(
-                f"mentors[{k}].id: duplicate mentor id {j}", field=f"mentors[{k}].id",
+                f"mentors[{k}].id: duplicate mentor id {j}",
+                field=f"mentors[{k}].id",
                 details={"id": j},
             )
         mentor_index[j] = k
@@ -402,9 +395,7 @@ def prepare(problem: Problem) -> Prepared:
                 f"{where}.org_unit: expected a string or None", field=f"{where}.org_unit"
             )
         org = orgs.get((p.org_unit or "").strip().lower() or None)
-        if isinstance(p.preferred_partners, str) or not isinstance(
-            p.preferred_partners, Iterable
-        ):
+        if isinstance(p.preferred_partners, str) or not isinstance(p.preferred_partners, Iterable):
             raise MatcherError(
                 f"{where}.preferred_partners: expected a set of ids",
                 field=f"{where}.preferred_partners",
@@ -430,9 +421,7 @@ def prepare(problem: Problem) -> Prepared:
     e_tags: list[list[tuple[int, int]]] = []
     waiting: list[float] = []
     for k, e in enumerate(mentees):
-        e_tags.append(
-            [(tags.get(t), v) for t, v in _check_tagged(e.needs, f"mentees[{k}].needs")]
-        )
+        e_tags.append([(tags.get(t), v) for t, v in _check_tagged(e.needs, f"mentees[{k}].needs")])
         waiting.append(_check_float(e.waiting_days, f"mentees[{k}].waiting_days", hi=1e6))
     r_tags: list[list[tuple[int, int]]] = []
     free: list[int] = []
@@ -481,8 +470,16 @@ def prepare(problem: Problem) -> Prepared:
         ids: Sequence[int],
         commons: Sequence[
             tuple[
-                list[int], list[int], list[Interval], int, int, int, int,
-                str | None, str | None, int,
+                list[int],
+                list[int],
+                list[Interval],
+                int,
+                int,
+                int,
+                int,
+                str | None,
+                str | None,
+                int,
             ]
         ],
         tagged: Sequence[list[tuple[int, int]]],
@@ -520,11 +517,19 @@ def prepare(problem: Problem) -> Prepared:
     e_prefs = [frozenset(int(x) for x in e.preferred_partners) for e in mentees]
     r_prefs = [frozenset(int(x) for x in r.preferred_partners) for r in mentors]
     e_side = side(
-        list(mentee_index), e_common, e_tags, e_chains, e_cover,
+        list(mentee_index),
+        e_common,
+        e_tags,
+        e_chains,
+        e_cover,
         [frozenset(x for x in p if x in mentor_index) for p in e_prefs],
     )
     r_side = side(
-        list(mentor_index), r_common, r_tags, r_chains, r_cover,
+        list(mentor_index),
+        r_common,
+        r_tags,
+        r_chains,
+        r_cover,
         [frozenset(x for x in p if x in mentee_index) for p in r_prefs],
     )
     n, m = len(mentees), len(mentors)

@@ -155,6 +155,9 @@ class Stats:
         problem is huge).
     waiting_classes : int
         Distinct waiting-time classes among the mentees that were optimised.
+    solver : str
+        ``"linear_sum_assignment"`` (dense) or ``"min_weight_full_bipartite_matching"``
+        (sparse, below 50% feasible pairs); ``"none"`` when nothing was optimised.
     scoring_seconds, solve_seconds, total_seconds : float
         Wall-clock time spent building the feasibility mask and scores, in
         the exact solve, and overall.
@@ -177,6 +180,7 @@ class Stats:
     feasible_pairs: int
     score_resolution: float
     waiting_classes: int
+    solver: str
     scoring_seconds: float
     solve_seconds: float
     total_seconds: float
@@ -207,6 +211,7 @@ class Stats:
             "feasible_pairs": self.feasible_pairs,
             "score_resolution": self.score_resolution,
             "waiting_classes": self.waiting_classes,
+            "solver": self.solver,
             "scoring_seconds": self.scoring_seconds,
             "solve_seconds": self.solve_seconds,
             "total_seconds": self.total_seconds,

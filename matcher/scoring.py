@@ -251,9 +251,7 @@ class Evaluator:
         return Block(criteria, score, rules, ~bad, full(overlap))
 
 
-def score_matrix(
-    prep: Prepared, progress: Callable[[float], None] | None = None
-) -> Int32Array:
+def score_matrix(prep: Prepared, progress: Callable[[float], None] | None = None) -> Int32Array:
     """Score every mentee against every mentor.
 
     Parameters

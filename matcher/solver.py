@@ -84,6 +84,7 @@ class PoolSolution:
     fair_threshold: int | None
     grid: int
     waiting_classes: int
+    solver: str
 
 
 @dataclass(frozen=True)
@@ -209,9 +210,7 @@ def encode(pool: PoolProblem, threshold: int | None = None, method: str = "auto"
         else:
             cost = slot_penalty.astype(np.float64)[None, :] - weights[:, slot_mentor]
         np.minimum(cost, 0.0, out=cost)
-        return Encoding(
-            "dense", cost, None, slot_major, slot_mentor, cost.shape[1], grid, classes
-        )
+        return Encoding("dense", cost, None, slot_major, slot_mentor, cost.shape[1], grid, classes)
     if method != "sparse":
         raise ValueError(f"unknown method {method!r}")
 
@@ -433,7 +432,7 @@ def solve_pool(
     threshold: int | None = None
     if n_p == 0 or m_p == 0 or int(pool.slots.sum()) == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return PoolSolution(empty, empty, None, SCORE_SCALE, 0)
+        return PoolSolution(empty, empty, None, SCORE_SCALE, 0, "none")
     if pool.objective == "fair":
         target = matching_size(pool.scores, 0, pool.slots)
         if progress is not None:
@@ -449,4 +448,9 @@ def solve_pool(
         raise AssertionError("fair: restricted solve lost cardinality")  # pragma: no cover
     if progress is not None:
         progress(1.0)
-    return PoolSolution(rows, cols, threshold, encoding.grid, encoding.waiting_classes)
+    solver = (
+        "linear_sum_assignment"
+        if encoding.method == "dense"
+        else "min_weight_full_bipartite_matching"
+    )
+    return PoolSolution(rows, cols, threshold, encoding.grid, encoding.waiting_classes, solver)

@@ -81,8 +81,11 @@ def windows(draw: st.DrawFn) -> tuple[Window, ...]:
         start = draw(st.integers(0, 47)) * 30
         end = (start + draw(st.integers(1, 16)) * 30) % 1440
         if draw(st.booleans()):
-            out.append(Window(day, f"{start // 60:02d}:{start % 60:02d}",
-                              f"{end // 60:02d}:{end % 60:02d}"))
+            out.append(
+                Window(
+                    day, f"{start // 60:02d}:{start % 60:02d}", f"{end // 60:02d}:{end % 60:02d}"
+                )
+            )
         else:
             out.append(Window(day, start, end))
     return tuple(out)
@@ -282,9 +285,7 @@ def waiting_class(problem: Problem) -> dict[int, int]:
 
 def matchings(problem: Problem, table: Table, setup: Setup) -> Iterator[list[tuple[int, int]]]:
     """Every assignment of pool mentees to feasible mentors within capacity."""
-    options = {
-        e: [r.id for r in problem.mentors if table.feasible[e, r.id]] for e in setup.pool
-    }
+    options = {e: [r.id for r in problem.mentors if table.feasible[e, r.id]] for e in setup.pool}
     remaining = dict(setup.remaining)
     current: list[tuple[int, int]] = []
 

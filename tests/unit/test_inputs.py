@@ -42,9 +42,7 @@ def test_ids_must_be_integers() -> None:
 
 def test_negative_capacity_and_load_are_rejected() -> None:
     raises(replace(base(), mentors=(mentor(11, capacity=-1),)), "mentors[0].capacity", "-1")
-    raises(
-        replace(base(), mentors=(mentor(11, current_load=-2),)), "mentors[0].current_load", "-2"
-    )
+    raises(replace(base(), mentors=(mentor(11, current_load=-2),)), "mentors[0].current_load", "-2")
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -1.0, "heavy"])
@@ -54,10 +52,16 @@ def test_bad_weights_are_rejected(value: object) -> None:
 
 
 def test_weights_must_name_known_criteria_and_not_all_be_zero() -> None:
-    raises(replace(base(), settings=needs_only(weights={"charm": 1.0})), "settings.weights",
-           "unknown criterion 'charm'")
-    raises(replace(base(), settings=needs_only(weights={"needs": 0.0})), "settings.weights",
-           "at least one weight")
+    raises(
+        replace(base(), settings=needs_only(weights={"charm": 1.0})),
+        "settings.weights",
+        "unknown criterion 'charm'",
+    )
+    raises(
+        replace(base(), settings=needs_only(weights={"needs": 0.0})),
+        "settings.weights",
+        "at least one weight",
+    )
 
 
 def test_unknown_objective_is_rejected() -> None:
@@ -87,41 +91,74 @@ def test_windows_that_do_not_parse_are_rejected(window: Window, field: str, word
 
 
 def test_unknown_time_zones_are_rejected() -> None:
-    raises(replace(base(), mentors=(mentor(11, timezone="Mars/Olympus"),)),
-           "mentors[0].timezone", "unknown time zone")
+    raises(
+        replace(base(), mentors=(mentor(11, timezone="Mars/Olympus"),)),
+        "mentors[0].timezone",
+        "unknown time zone",
+    )
 
 
 def test_out_of_range_levels_and_priorities_are_rejected() -> None:
-    raises(replace(base(), mentees=(mentee(1, experience_level=6),)),
-           "mentees[0].experience_level", "6")
+    raises(
+        replace(base(), mentees=(mentee(1, experience_level=6),)),
+        "mentees[0].experience_level",
+        "6",
+    )
     raises(replace(base(), mentees=(mentee(1, needs=(("a", 4),)),)), "mentees[0].needs[0]", "4")
-    raises(replace(base(), mentors=(mentor(11, strengths=(("a", 1), ("A", 2))),)),
-           "mentors[0].strengths", "appears twice")
+    raises(
+        replace(base(), mentors=(mentor(11, strengths=(("a", 1), ("A", 2))),)),
+        "mentors[0].strengths",
+        "appears twice",
+    )
 
 
 def test_unknown_cultural_preference_is_rejected() -> None:
-    raises(replace(base(), mentees=(mentee(1, cultural_preference="same"),)),
-           "mentees[0].cultural_preference", "same")
+    raises(
+        replace(base(), mentees=(mentee(1, cultural_preference="same"),)),
+        "mentees[0].cultural_preference",
+        "same",
+    )
 
 
 def test_bad_settings_are_named() -> None:
-    raises(replace(base(), settings=needs_only(min_overlap_minutes=-5)),
-           "settings.min_overlap_minutes", "-5")
-    raises(replace(base(), settings=needs_only(min_experience_gap=2, max_experience_gap=1)),
-           "settings.min_experience_gap", "larger")
-    raises(replace(base(), settings=needs_only(load_penalty=math.nan)),
-           "settings.load_penalty", "finite")
-    raises(replace(base(), settings=needs_only(waiting_class_days=0.0)),
-           "settings.waiting_class_days", "> 0")
-    raises(replace(base(), settings=needs_only(reference_date="2025-01-01")),
-           "settings.reference_date", "date")
+    raises(
+        replace(base(), settings=needs_only(min_overlap_minutes=-5)),
+        "settings.min_overlap_minutes",
+        "-5",
+    )
+    raises(
+        replace(base(), settings=needs_only(min_experience_gap=2, max_experience_gap=1)),
+        "settings.min_experience_gap",
+        "larger",
+    )
+    raises(
+        replace(base(), settings=needs_only(load_penalty=math.nan)),
+        "settings.load_penalty",
+        "finite",
+    )
+    raises(
+        replace(base(), settings=needs_only(waiting_class_days=0.0)),
+        "settings.waiting_class_days",
+        "> 0",
+    )
+    raises(
+        replace(base(), settings=needs_only(reference_date="2025-01-01")),
+        "settings.reference_date",
+        "date",
+    )
 
 
 def test_negative_or_nan_waiting_time_is_rejected() -> None:
-    raises(replace(base(), mentees=(mentee(1, waiting_days=-1.0),)), "mentees[0].waiting_days",
-           "finite")
-    raises(replace(base(), mentees=(mentee(1, waiting_days=math.nan),)),
-           "mentees[0].waiting_days", "finite")
+    raises(
+        replace(base(), mentees=(mentee(1, waiting_days=-1.0),)),
+        "mentees[0].waiting_days",
+        "finite",
+    )
+    raises(
+        replace(base(), mentees=(mentee(1, waiting_days=math.nan),)),
+        "mentees[0].waiting_days",
+        "finite",
+    )
 
 
 def test_pins_must_name_people_in_the_run_and_a_mentee_only_once() -> None:
@@ -165,26 +202,77 @@ def test_errors_serialise_to_json_data() -> None:
 
 def test_defaults_make_a_valid_problem() -> None:
     problem = Problem(
-        mentees=(Mentee(id=1, languages=frozenset({"en"}),
-                        availability=(Window(0, "09:00", "12:00"),)),),
-        mentors=(Mentor(id=2, languages=frozenset({"EN"}), experience_level=2,
-                        availability=(Window(0, 540, 720),)),),
+        mentees=(
+            Mentee(id=1, languages=frozenset({"en"}), availability=(Window(0, "09:00", "12:00"),)),
+        ),
+        mentors=(
+            Mentor(
+                id=2,
+                languages=frozenset({"EN"}),
+                experience_level=2,
+                availability=(Window(0, 540, 720),),
+            ),
+        ),
         settings=Settings(),
     )
     assert len(solve(problem).pairs) == 1
 
 
-JUNK = [None, "x", "", -1, 0, 1.5, math.nan, math.inf, [], {}, (), ("a",), (("a", 9),),
-        object(), True, 10**20, -(10**20), frozenset({None}), Window(9, "x", "y")]
-MENTEE_FIELDS = ["id", "needs", "languages", "timezone", "availability", "experience_level",
-                 "org_unit", "email", "manager_email", "preferred_partners", "cultural_tags",
-                 "cultural_preference", "waiting_days"]
+JUNK = [
+    None,
+    "x",
+    "",
+    -1,
+    0,
+    1.5,
+    math.nan,
+    math.inf,
+    [],
+    {},
+    (),
+    ("a",),
+    (("a", 9),),
+    object(),
+    True,
+    10**20,
+    -(10**20),
+    frozenset({None}),
+    Window(9, "x", "y"),
+]
+MENTEE_FIELDS = [
+    "id",
+    "needs",
+    "languages",
+    "timezone",
+    "availability",
+    "experience_level",
+    "org_unit",
+    "email",
+    "manager_email",
+    "preferred_partners",
+    "cultural_tags",
+    "cultural_preference",
+    "waiting_days",
+]
 MENTOR_FIELDS = [f for f in MENTEE_FIELDS if f not in ("needs", "waiting_days")] + [
-    "strengths", "capacity", "current_load", "paused"]
-SETTINGS_FIELDS = ["weights", "objective", "min_overlap_minutes", "target_overlap_minutes",
-                   "min_experience_gap", "max_experience_gap", "ideal_experience_gap",
-                   "load_penalty", "reference_date", "waiting_class_days",
-                   "forbid_same_org_unit"]
+    "strengths",
+    "capacity",
+    "current_load",
+    "paused",
+]
+SETTINGS_FIELDS = [
+    "weights",
+    "objective",
+    "min_overlap_minutes",
+    "target_overlap_minutes",
+    "min_experience_gap",
+    "max_experience_gap",
+    "ideal_experience_gap",
+    "load_penalty",
+    "reference_date",
+    "waiting_class_days",
+    "forbid_same_org_unit",
+]
 PROBLEM_FIELDS = ["mentees", "mentors", "pins", "forbids", "previous_pairs"]
 
 
@@ -194,8 +282,9 @@ PROBLEM_FIELDS = ["mentees", "mentors", "pins", "forbids", "previous_pairs"]
     st.data(),
     st.sampled_from(JUNK),
 )
-def test_corrupted_input_raises_only_matcher_errors(where: str, data: st.DataObject,
-                                                    junk: object) -> None:
+def test_corrupted_input_raises_only_matcher_errors(
+    where: str, data: st.DataObject, junk: object
+) -> None:
     problem = Problem(
         mentees=(mentee(1, needs=(("a", 2),)), mentee(2)),
         mentors=(mentor(11, strengths=(("a", 3),), capacity=2),),
@@ -204,8 +293,9 @@ def test_corrupted_input_raises_only_matcher_errors(where: str, data: st.DataObj
     )
     if where == "mentee":
         field = data.draw(st.sampled_from(MENTEE_FIELDS))
-        problem = replace(problem, mentees=(replace(problem.mentees[0], **{field: junk}),
-                                            problem.mentees[1]))
+        problem = replace(
+            problem, mentees=(replace(problem.mentees[0], **{field: junk}), problem.mentees[1])
+        )
     elif where == "mentor":
         field = data.draw(st.sampled_from(MENTOR_FIELDS))
         problem = replace(problem, mentors=(replace(problem.mentors[0], **{field: junk}),))

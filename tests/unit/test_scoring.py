@@ -30,9 +30,10 @@ def test_needs_are_weighted_by_priority_and_strength_level() -> None:
 
 
 def test_a_mentee_without_needs_scores_neutral_on_needs() -> None:
-    assert explain(one_pair(mentee(1), mentor(2, strengths=(("a", 3),))), 1, 2).breakdown[
-        "needs"
-    ] == 0.5
+    assert (
+        explain(one_pair(mentee(1), mentor(2, strengths=(("a", 3),))), 1, 2).breakdown["needs"]
+        == 0.5
+    )
 
 
 def test_availability_is_overlap_relative_to_the_target() -> None:
@@ -71,7 +72,10 @@ def test_language_is_the_share_of_the_mentees_languages_the_mentor_speaks() -> N
     ],
 )
 def test_culture_follows_each_sides_preference_and_is_neutral_without_consent(
-    mentee_tags: set[str], mentee_pref: str, mentor_tags: set[str], mentor_pref: str,
+    mentee_tags: set[str],
+    mentee_pref: str,
+    mentor_tags: set[str],
+    mentor_pref: str,
     expected: float,
 ) -> None:
     e = mentee(1, cultural_tags=frozenset(mentee_tags), cultural_preference=mentee_pref)
@@ -83,8 +87,9 @@ def test_a_mentee_without_consent_scores_the_same_culture_with_every_mentor() ->
     e = mentee(1, cultural_preference="shared")
     mentors = tuple(
         mentor(10 + k, cultural_tags=frozenset(tags), cultural_preference=pref)
-        for k, (tags, pref) in enumerate([({"x"}, "shared"), ({"y", "z"}, "different"),
-                                          (set(), "open")])
+        for k, (tags, pref) in enumerate(
+            [({"x"}, "shared"), ({"y", "z"}, "different"), (set(), "open")]
+        )
     )
     problem = Problem(mentees=(e,), mentors=mentors, settings=needs_only())
     values = {explain(problem, 1, r.id).breakdown["culture"] for r in mentors}
@@ -93,9 +98,12 @@ def test_a_mentee_without_consent_scores_the_same_culture_with_every_mentor() ->
 
 def test_experience_fit_peaks_at_the_ideal_gap() -> None:
     def fit(mentee_level: int, mentor_level: int) -> float:
-        problem = one_pair(mentee(1, experience_level=mentee_level),
-                           mentor(2, experience_level=mentor_level),
-                           ideal_experience_gap=1, max_experience_gap=4)
+        problem = one_pair(
+            mentee(1, experience_level=mentee_level),
+            mentor(2, experience_level=mentor_level),
+            ideal_experience_gap=1,
+            max_experience_gap=4,
+        )
         return explain(problem, 1, 2).breakdown["experience"]
 
     assert fit(2, 3) == 1.0
@@ -105,8 +113,10 @@ def test_experience_fit_peaks_at_the_ideal_gap() -> None:
 
 def test_preference_counts_both_sides() -> None:
     def value(e_pref: set[int], r_pref: set[int]) -> float:
-        problem = one_pair(mentee(1, preferred_partners=frozenset(e_pref)),
-                           mentor(2, preferred_partners=frozenset(r_pref)))
+        problem = one_pair(
+            mentee(1, preferred_partners=frozenset(e_pref)),
+            mentor(2, preferred_partners=frozenset(r_pref)),
+        )
         return explain(problem, 1, 2).breakdown["preference"]
 
     assert value({2}, {1}) == 1.0
@@ -129,8 +139,14 @@ def test_the_score_is_the_weighted_mean_of_the_breakdown() -> None:
     r = mentor(2, strengths=(("a", 1),))
     weights = {"needs": 2.0, "language": 1.0, "experience": 1.0}
     ex = explain(one_pair(e, r, weights=weights), 1, 2)
-    assert ex.weights == {"needs": 0.5, "availability": 0.0, "language": 0.25, "culture": 0.0,
-                          "experience": 0.25, "preference": 0.0}
+    assert ex.weights == {
+        "needs": 0.5,
+        "availability": 0.0,
+        "language": 0.25,
+        "culture": 0.0,
+        "experience": 0.25,
+        "preference": 0.0,
+    }
     expected = sum(ex.weights[c] * ex.breakdown[c] for c in CRITERIA)
     assert ex.score == pytest.approx(expected, abs=1e-6)
 
@@ -147,15 +163,17 @@ def test_the_score_is_the_weighted_mean_of_the_breakdown() -> None:
         ({"mentor": {"capacity": 0}}, "mentor_full"),
         ({"mentor": {"manager_email": "boss@x"}}, "reporting_line"),
         ({"mentor": {"email": "boss@x"}}, "reporting_line"),
-        ({"mentee": {"manager_email": None}, "mentor": {"manager_email": "e1@x"}},
-         "reporting_line"),
+        (
+            {"mentee": {"manager_email": None}, "mentor": {"manager_email": "e1@x"}},
+            "reporting_line",
+        ),
         ({"mentor": {"experience_level": 5}}, "experience_gap"),
-        ({"mentor": {"experience_level": 1}, "mentee": {"experience_level": 2}},
-         "experience_gap"),
+        ({"mentor": {"experience_level": 1}, "mentee": {"experience_level": 2}}, "experience_gap"),
     ],
 )
-def test_each_hard_rule_is_reported_by_explain(change: dict[str, dict[str, object]],
-                                               rule: str) -> None:
+def test_each_hard_rule_is_reported_by_explain(
+    change: dict[str, dict[str, object]], rule: str
+) -> None:
     e = mentee(1, email="e1@x", manager_email="boss@x", availability=(Window(0, "09:00", "11:00"),))
     r = mentor(2, email="m2@x", availability=(Window(0, "09:00", "11:00"),))
     e = replace(e, **change.get("mentee", {}))  # type: ignore[arg-type]
@@ -224,8 +242,10 @@ def reference(problem: Problem, e: Mentee, r: Mentor) -> tuple[dict[str, float],
         share = len(mine & theirs) / len(mine)
         return share if pref == "shared" else 1 - share
 
-    crit["culture"] = (side(e.cultural_tags, r.cultural_tags, e.cultural_preference)
-                       + side(r.cultural_tags, e.cultural_tags, r.cultural_preference)) / 2
+    crit["culture"] = (
+        side(e.cultural_tags, r.cultural_tags, e.cultural_preference)
+        + side(r.cultural_tags, e.cultural_tags, r.cultural_preference)
+    ) / 2
     gap = r.experience_level - e.experience_level
     crit["experience"] = min(1.0, max(0.0, 1 - abs(gap - s.ideal_experience_gap) / 4))
     e_pref = {x for x in e.preferred_partners if x in mentor_ids}
@@ -309,10 +329,19 @@ def test_block_scores_are_bit_identical_to_pair_scores(problem: Problem) -> None
 
 
 def test_reported_pair_scores_match_explain_exactly() -> None:
-    e = mentee(1, needs=(("a", 3), ("b", 2), ("c", 1)), languages=frozenset({"en", "de"}),
-               cultural_tags=frozenset({"x"}), cultural_preference="shared")
-    r = mentor(2, strengths=(("a", 2), ("c", 3)), cultural_tags=frozenset({"x", "y"}),
-               preferred_partners=frozenset({1}))
+    e = mentee(
+        1,
+        needs=(("a", 3), ("b", 2), ("c", 1)),
+        languages=frozenset({"en", "de"}),
+        cultural_tags=frozenset({"x"}),
+        cultural_preference="shared",
+    )
+    r = mentor(
+        2,
+        strengths=(("a", 2), ("c", 3)),
+        cultural_tags=frozenset({"x", "y"}),
+        preferred_partners=frozenset({1}),
+    )
     problem = Problem(mentees=(e,), mentors=(r,))
     problem = replace(problem, settings=replace(problem.settings, reference_date=None))
     (pair,) = solve(problem).pairs

@@ -130,8 +130,9 @@ def load_problem(capacity: int, load_penalty: float, current_load: int = 0) -> P
     return Problem(
         mentees=(mentee(1, needs=ABC), mentee(2, needs=ABC)),
         mentors=(
-            mentor(11, strengths=(("a", 3), ("b", 2)), capacity=capacity,
-                   current_load=current_load),
+            mentor(
+                11, strengths=(("a", 3), ("b", 2)), capacity=capacity, current_load=current_load
+            ),
             mentor(12, strengths=(("a", 3), ("b", 1)), capacity=3),
         ),
         settings=needs_only(load_penalty=load_penalty),
@@ -234,10 +235,12 @@ def test_windows_that_only_overlap_across_midnight_utc_are_matched() -> None:
     # 18:30-20:30 is Monday 23:30 - Tuesday 01:30 UTC: 90 minutes, straddling midnight UTC.
     problem = Problem(
         mentees=(mentee(1, timezone="Asia/Tokyo", availability=(Window(1, "08:00", "10:00"),)),),
-        mentors=(mentor(11, timezone="America/New_York",
-                        availability=(Window(0, "18:30", "20:30"),)),),
-        settings=Settings(min_overlap_minutes=90, target_overlap_minutes=180,
-                          reference_date=MONDAY),
+        mentors=(
+            mentor(11, timezone="America/New_York", availability=(Window(0, "18:30", "20:30"),)),
+        ),
+        settings=Settings(
+            min_overlap_minutes=90, target_overlap_minutes=180, reference_date=MONDAY
+        ),
     )
     result = solve(problem)
     assert pairs_of(result) == {(1, 11)}
@@ -252,8 +255,7 @@ def test_no_feasible_mentor_reports_how_many_mentors_each_rule_excludes() -> Non
         mentors=(
             mentor(11),
             mentor(12, paused=True, languages=frozenset({"fi"}), experience_level=5),
-            mentor(13, capacity=1, current_load=1, languages=frozenset({"fi"}),
-                   experience_level=5),
+            mentor(13, capacity=1, current_load=1, languages=frozenset({"fi"}), experience_level=5),
         ),
         settings=needs_only(),
     )

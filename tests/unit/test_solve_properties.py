@@ -54,7 +54,12 @@ def check_invariants(problem: Problem, result: Result) -> None:
         load[p.mentor_id] = load.get(p.mentor_id, 0) + 1
         assert round(p.score * Q) == table.score[p.mentee_id, p.mentor_id]
         assert set(p.breakdown) == {
-            "needs", "availability", "language", "culture", "experience", "preference"
+            "needs",
+            "availability",
+            "language",
+            "culture",
+            "experience",
+            "preference",
         }
         assert all(0.0 <= v <= 1.0 for v in p.breakdown.values())
     for r, count in load.items():

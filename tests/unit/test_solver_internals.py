@@ -19,8 +19,13 @@ from matcher.solver import (
 )
 
 
-def pool(scores: list[list[int]], slots: list[int], objective: str = "fair",
-         waiting: list[int] | None = None, load_penalty: float = 0.0) -> PoolProblem:
+def pool(
+    scores: list[list[int]],
+    slots: list[int],
+    objective: str = "fair",
+    waiting: list[int] | None = None,
+    load_penalty: float = 0.0,
+) -> PoolProblem:
     matrix = np.asarray(scores, dtype=np.int32)
     return PoolProblem(
         scores=matrix,
@@ -38,8 +43,10 @@ def brute_matching_size(scores: np.ndarray, threshold: int, slots: np.ndarray) -
     for size in range(min(len(columns), scores.shape[0]), 0, -1):
         for chosen in itertools.combinations(rows, size):
             for perm in itertools.permutations(range(len(columns)), size):
-                if all(scores[i, columns[c]] >= max(threshold, 0)
-                       for i, c in zip(chosen, perm, strict=True)):
+                if all(
+                    scores[i, columns[c]] >= max(threshold, 0)
+                    for i, c in zip(chosen, perm, strict=True)
+                ):
                     return size
     return 0
 
@@ -53,7 +60,9 @@ def test_the_bottleneck_search_runs_when_the_cheap_bound_is_not_tight() -> None:
     solution = solve_pool(p)
     assert solution.fair_threshold == 400
     assert sorted(zip(solution.rows.tolist(), solution.cols.tolist(), strict=True)) == [
-        (0, 0), (1, 2), (2, 1)
+        (0, 0),
+        (1, 2),
+        (2, 1),
     ]
 
 
@@ -71,11 +80,15 @@ def test_the_bottleneck_equals_a_linear_scan_on_random_pools() -> None:
         slots = np.minimum(slots, (scores >= 0).sum(axis=0))
         if not slots.any():
             continue
-        p = PoolProblem(scores, slots, np.zeros(m, np.int64),
-                        np.zeros(scores.shape[0], np.int64), "fair", 0.0)
+        p = PoolProblem(
+            scores, slots, np.zeros(m, np.int64), np.zeros(scores.shape[0], np.int64), "fair", 0.0
+        )
         target = matching_size(scores, 0, slots)
-        best = max(int(t) for t in np.unique(scores[scores >= 0])
-                   if matching_size(scores, int(t), slots) == target)
+        best = max(
+            int(t)
+            for t in np.unique(scores[scores >= 0])
+            if matching_size(scores, int(t), slots) == target
+        )
         assert fair_threshold(p, target) == best
 
 
@@ -95,8 +108,9 @@ def test_both_encodings_in_both_orientations_agree(method: str, slot_major: bool
     scores = [[600, 500], [700, -1], [-1, 400]]
     # One slot each: fewer slots than mentees, so rows are slots.
     # Two slots each: the k-th slot costs 0.15 * (k - 1).
-    p = pool(scores, [1, 1] if slot_major else [2, 2], objective="max_participation",
-             load_penalty=0.15)
+    p = pool(
+        scores, [1, 1] if slot_major else [2, 2], objective="max_participation", load_penalty=0.15
+    )
     encoding = encode(p, method=method)
     assert encoding.method == method
     assert encoding.slot_major == slot_major
@@ -128,7 +142,13 @@ def test_the_score_grid_coarsens_only_when_the_integer_budget_requires_it() -> N
 
 
 def test_an_empty_pool_solves_to_nothing() -> None:
-    empty = PoolProblem(np.zeros((0, 0), np.int32), np.zeros(0, np.int64),
-                        np.zeros(0, np.int64), np.zeros(0, np.int64), "fair", 0.0)
+    empty = PoolProblem(
+        np.zeros((0, 0), np.int32),
+        np.zeros(0, np.int64),
+        np.zeros(0, np.int64),
+        np.zeros(0, np.int64),
+        "fair",
+        0.0,
+    )
     solution = solve_pool(empty)
     assert len(solution.rows) == 0 and solution.fair_threshold is None
