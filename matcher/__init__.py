@@ -12,6 +12,8 @@ solve(problem, progress=None) -> Result
     Exact matching for the configured objective.
 explain(problem, mentee_id, mentor_id) -> Explanation
     Score breakdown and failing hard rules of any pair.
+explain_pairs(problem, pairs) -> tuple of Explanation
+    The same for many pairs at once (one preparation, vectorised).
 Result, Pair, Unmatched, InfeasiblePin, Stats, Explanation
     Outputs (:mod:`matcher.results`), each with ``to_dict()``.
 MatcherError
@@ -20,7 +22,7 @@ CRITERIA, RULES, OBJECTIVES, CULTURAL_PREFERENCES, DEFAULT_WEIGHTS
     Vocabulary constants.
 """
 
-from matcher.engine import explain, solve
+from matcher.engine import explain, explain_pairs, solve
 from matcher.errors import MatcherError
 from matcher.model import (
     CRITERIA,
@@ -55,5 +57,6 @@ __all__ = [
     "Unmatched",
     "Window",
     "explain",
+    "explain_pairs",
     "solve",
 ]

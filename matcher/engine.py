@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -400,27 +400,81 @@ def explain(problem: Problem, mentee_id: int, mentor_id: int) -> Explanation:
     MatcherError
         On bad input or ids not in the problem.
     """
+    return _explain(problem, ((mentee_id, mentor_id),), single=True)[0]
+
+
+def explain_pairs(
+    problem: Problem, pairs: Sequence[tuple[int, int]]
+) -> tuple[Explanation, ...]:
+    """Explain many mentee-mentor pairs of one problem at once.
+
+    The problem is prepared once and the pairs are evaluated together
+    (vectorised), so checking every pair of a round costs about as much as
+    checking one.
+
+    Parameters
+    ----------
+    problem : Problem
+        As for :func:`explain`.
+    pairs : sequence of (mentee_id, mentor_id)
+        Pairs of participant ids present in ``problem``.
+
+    Returns
+    -------
+    tuple of Explanation
+        One per pair, in the order given.
+
+    Raises
+    ------
+    MatcherError
+        On bad input or ids not in the problem.
+    """
+    return _explain(problem, pairs, single=False)
+
+
+def _explain(
+    problem: Problem, pairs: Sequence[tuple[int, int]], *, single: bool
+) -> tuple[Explanation, ...]:
     prep = prepare(problem)
-    if mentee_id not in prep.mentee_index:
-        raise MatcherError(
-            f"unknown mentee id {mentee_id!r}", field="mentee_id", details={"id": str(mentee_id)}
+    rows = np.empty(len(pairs), dtype=np.int64)
+    cols = np.empty(len(pairs), dtype=np.int64)
+    for k, (mentee_id, mentor_id) in enumerate(pairs):
+        if mentee_id not in prep.mentee_index:
+            raise MatcherError(
+                f"unknown mentee id {mentee_id!r}",
+                field="mentee_id" if single else f"pairs[{k}].mentee_id",
+                details={"id": str(mentee_id)},
+            )
+        if mentor_id not in prep.mentor_index:
+            raise MatcherError(
+                f"unknown mentor id {mentor_id!r}",
+                field="mentor_id" if single else f"pairs[{k}].mentor_id",
+                details={"id": str(mentor_id)},
+            )
+        rows[k] = prep.mentee_index[mentee_id]
+        cols[k] = prep.mentor_index[mentor_id]
+    if not len(pairs):
+        return ()
+    block = Evaluator(prep).pairs(rows, cols)
+    weights = {c: float(w) for c, w in zip(CRITERIA, prep.weights.tolist(), strict=True)}
+    failing = {rule: np.asarray(block.rules[rule], dtype=bool).tolist() for rule in RULES}
+    criteria = {c: np.asarray(block.criteria[c], dtype=np.float64).tolist() for c in CRITERIA}
+    scores = np.asarray(block.score).tolist()
+    overlaps = np.asarray(block.overlap, dtype=np.float64).tolist()
+    out: list[Explanation] = []
+    for k in range(len(pairs)):
+        failed = tuple(rule for rule in RULES if failing[rule][k])
+        overlap = overlaps[k]
+        out.append(
+            Explanation(
+                mentee_id=int(prep.mentees.ids[rows[k]]),
+                mentor_id=int(prep.mentors.ids[cols[k]]),
+                feasible=not failed,
+                failed_rules=failed,
+                score=_score(int(scores[k])),
+                breakdown={c: round(float(criteria[c][k]), 6) for c in CRITERIA},
+                weights=dict(weights),
+                overlap_minutes=int(overlap) if math.isfinite(overlap) else 0,
+            )
         )
-    if mentor_id not in prep.mentor_index:
-        raise MatcherError(
-            f"unknown mentor id {mentor_id!r}", field="mentor_id", details={"id": str(mentor_id)}
-        )
-    i = prep.mentee_index[mentee_id]
-    j = prep.mentor_index[mentor_id]
-    block = Evaluator(prep).pairs(np.asarray([i], dtype=np.int64), np.asarray([j], dtype=np.int64))
-    failed = tuple(rule for rule in RULES if bool(block.rules[rule][0]))
-    overlap = float(block.overlap[0])
-    return Explanation(
-        mentee_id=int(prep.mentees.ids[i]),
-        mentor_id=int(prep.mentors.ids[j]),
-        feasible=not failed,
-        failed_rules=failed,
-        score=_score(int(block.score[0])),
-        breakdown={c: round(float(block.criteria[c][0]), 6) for c in CRITERIA},
-        weights={c: float(w) for c, w in zip(CRITERIA, prep.weights.tolist(), strict=True)},
-        overlap_minutes=int(overlap) if math.isfinite(overlap) else 0,
-    )
+    return tuple(out)

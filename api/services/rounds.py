@@ -489,6 +489,8 @@ def _stale_pairs(
     mentor_rows = {m.id: m for m in pool.problem.mentors}
     new_load = Counter(p.mentor_id for p in pairs)
     stale: list[dict[str, Any]] = []
+    reasons_of: dict[int, list[str]] = {}
+    to_check: list[tuple[int, int]] = []
     for pair in pairs:
         reasons: list[str] = []
         mentor = mentor_rows.get(pair.mentor_id)
@@ -500,9 +502,16 @@ def _stale_pairs(
             reasons.append("mentor_paused")
         elif mentor.current_load + new_load[pair.mentor_id] > mentor.capacity:
             reasons.append("mentor_full")
+        reasons_of[pair.id] = reasons
         if not reasons:
-            explanation = matcher.explain(pool.problem, pair.mentee_id, pair.mentor_id)
-            reasons += [r for r in explanation.failed_rules if r != "mentor_full"]
+            to_check.append((pair.mentee_id, pair.mentor_id))
+    # Every hard rule again, on the program as it is now (one vectorised evaluation).
+    failed = {
+        (e.mentee_id, e.mentor_id): [r for r in e.failed_rules if r != "mentor_full"]
+        for e in matcher.explain_pairs(pool.problem, to_check)
+    }
+    for pair in pairs:
+        reasons = reasons_of[pair.id] or failed.get((pair.mentee_id, pair.mentor_id), [])
         if reasons:
             stale.append(
                 {"mentee_id": pair.mentee_id, "mentor_id": pair.mentor_id, "reasons": reasons}

@@ -9,8 +9,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher import MatcherError, Mentee, Mentor, Problem, Settings, Window, explain, solve
-from tests.unit.helpers import mentee, mentor, needs_only
+from matcher import (
+    MatcherError,
+    Mentee,
+    Mentor,
+    Problem,
+    Settings,
+    Window,
+    explain,
+    explain_pairs,
+    solve,
+)
+from tests.unit.helpers import mentee, mentor, needs_only, problems
 
 
 def base() -> Problem:
@@ -311,3 +321,20 @@ def test_corrupted_input_raises_only_matcher_errors(
         except MatcherError as error:
             assert error.message
         # Any other exception type fails the test.
+
+
+@settings(max_examples=40, deadline=None)
+@given(problem=problems())
+def test_explain_pairs_agrees_with_explain_pair_by_pair(problem: Problem) -> None:
+    pairs = [(e.id, r.id) for e in problem.mentees for r in problem.mentors]
+    batch = explain_pairs(problem, pairs)
+    assert [(b.mentee_id, b.mentor_id) for b in batch] == pairs
+    assert list(batch) == [explain(problem, e, r) for e, r in pairs]
+
+
+def test_explain_pairs_of_nothing_is_empty_and_names_bad_ids() -> None:
+    problem = Problem(mentees=(mentee(1),), mentors=(mentor(2),))
+    assert explain_pairs(problem, []) == ()
+    with pytest.raises(MatcherError) as caught:
+        explain_pairs(problem, [(1, 2), (1, 99)])
+    assert caught.value.field == "pairs[1].mentor_id"
