@@ -41,7 +41,7 @@ from scipy.sparse.csgraph import maximum_bipartite_matching, min_weight_full_bip
 
 from matcher.errors import MatcherError
 from matcher.scoring import SCORE_SCALE
-from matcher.types import FloatArray, Int32Array, IntArray
+from matcher.types import BoolArray, FloatArray, Int32Array, IntArray
 
 _BUDGET = 1 << 50
 _GRIDS = (SCORE_SCALE, SCORE_SCALE // 10, SCORE_SCALE // 100, SCORE_SCALE // 1000, 100)
@@ -150,6 +150,37 @@ def _choose_grid(
     )
 
 
+def _slot_edges(
+    valid: BoolArray, slots: IntArray, slot_mentor: IntArray, slot_major: bool
+) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray]:
+    """Expand mentee-mentor edges to mentee-slot edges, grouped by graph row.
+
+    Returns the mentor-level edges ``(i_e, j_e)`` and, per slot-level edge, its
+    graph ``row`` and ``col`` (slot, mentee when ``slot_major``; else mentee,
+    slot) and ``source``, the index of the mentor-level edge it copies.
+    """
+    if slot_major:
+        j_e, i_e = np.nonzero(valid.T)  # grouped by mentor, mentees ascending
+        degree = np.bincount(j_e, minlength=len(slots)).astype(np.int64)
+        block_start = np.cumsum(degree) - degree
+        lens = degree[slot_mentor]
+        offsets = np.cumsum(lens) - lens
+        source = np.repeat(block_start[slot_mentor] - offsets, lens)
+        source += np.arange(len(source), dtype=np.int64)
+        row = np.repeat(np.arange(len(slot_mentor), dtype=np.int64), lens)
+        col = i_e[source].astype(np.int64)
+    else:
+        i_e, j_e = np.nonzero(valid)  # grouped by mentee
+        rep = slots[j_e]
+        slot_start = np.cumsum(slots) - slots
+        edge_start = np.cumsum(rep) - rep
+        col = np.repeat(slot_start[j_e] - edge_start, rep)
+        col += np.arange(len(col), dtype=np.int64)
+        row = np.repeat(i_e.astype(np.int64), rep)
+        source = np.repeat(np.arange(len(i_e), dtype=np.int64), rep)
+    return i_e.astype(np.int64), j_e.astype(np.int64), row, col, source
+
+
 #: Below this share of feasible pairs the sparse solver (LAPJVsp) is used.
 SPARSE_DENSITY = 0.5
 
@@ -214,31 +245,13 @@ def encode(pool: PoolProblem, threshold: int | None = None, method: str = "auto"
     if method != "sparse":
         raise ValueError(f"unknown method {method!r}")
 
-    if slot_major:
-        j_e, i_e = np.nonzero(valid.T)  # grouped by mentor, mentees ascending
-        a_e = base(scores[i_e, j_e].astype(np.int64), omega[i_e])
-        degree = np.bincount(j_e, minlength=m_p).astype(np.int64)
-        block_start = np.cumsum(degree) - degree
-        lens = degree[slot_mentor]
-        offsets = np.cumsum(lens) - lens
-        edge = np.repeat(block_start[slot_mentor] - offsets, lens)
-        edge += np.arange(len(edge), dtype=np.int64)
-        row = np.repeat(np.arange(n_slots, dtype=np.int64), lens)
-        col = i_e[edge]
-        w = a_e[edge] - slot_penalty[row]
-        n_rows, n_cols = n_slots, n_p
-    else:
-        i_e, j_e = np.nonzero(valid)  # grouped by mentee
-        a_e = base(scores[i_e, j_e].astype(np.int64), omega[i_e])
-        rep = pool.slots[j_e]
-        slot_start = np.cumsum(pool.slots) - pool.slots
-        edge_start = np.cumsum(rep) - rep
-        col = np.repeat(slot_start[j_e] - edge_start, rep)
-        col += np.arange(len(col), dtype=np.int64)
-        row = np.repeat(i_e.astype(np.int64), rep)
-        w = np.repeat(a_e, rep) - slot_penalty[col]
-        n_rows, n_cols = n_p, n_slots
+    i_e, j_e, row, col, source = _slot_edges(valid, pool.slots, slot_mentor, slot_major)
     del valid
+    a_e = base(scores[i_e, j_e].astype(np.int64), omega[i_e])
+    del i_e, j_e
+    w = a_e[source] - slot_penalty[row if slot_major else col]
+    del a_e, source
+    n_rows, n_cols = (n_slots, n_p) if slot_major else (n_p, n_slots)
     keep = w > 0
     if not bool(keep.all()):
         row, col, w = row[keep], col[keep], w[keep]
@@ -317,20 +330,20 @@ def matching_size(scores: Int32Array, threshold: int, slots: IntArray) -> int:
     int
         Maximum number of rows matched to distinct slots.
     """
-    rows, cols = np.nonzero(scores >= max(threshold, 0))
-    if len(rows) == 0:
-        return 0
     n_p = scores.shape[0]
-    rep = slots[cols].astype(np.int32)
-    total = int(rep.sum(dtype=np.int64))
-    slot_start = (np.cumsum(slots) - slots).astype(np.int32)
-    edge_start = np.cumsum(rep, dtype=np.int64) - rep
-    indices = np.repeat(slot_start[cols] - edge_start.astype(np.int32), rep)
-    indices += np.arange(total, dtype=np.int32)
-    indptr = np.zeros(n_p + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, weights=rep, minlength=n_p).astype(np.int64), out=indptr[1:])
+    slot_mentor = np.repeat(np.arange(len(slots), dtype=np.int64), slots)
+    n_slots = len(slot_mentor)
+    # Slots as rows when they are the smaller side: Hopcroft-Karp is then much
+    # faster on tight graphs (5.5 s -> 0.03 s on the 10,000 x 2,500 benchmark).
+    slot_major = n_slots <= n_p
+    _, _, row, col, _ = _slot_edges(scores >= max(threshold, 0), slots, slot_mentor, slot_major)
+    if len(row) == 0:
+        return 0
+    n_rows, n_cols = (n_slots, n_p) if slot_major else (n_p, n_slots)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=n_rows), out=indptr[1:])
     graph = sp.csr_array(
-        (np.ones(total, dtype=np.int8), indices, indptr), shape=(n_p, int(slots.sum()))
+        (np.ones(len(row), dtype=np.int8), col.astype(np.int32), indptr), shape=(n_rows, n_cols)
     )
     match = maximum_bipartite_matching(graph, perm_type="column")
     return int(np.count_nonzero(np.asarray(match) >= 0))
