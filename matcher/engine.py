@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matcher.errors import MatcherError
-from matcher.features import Prepared, prepare
+from matcher.features import Prepared, is_int, prepare
 from matcher.model import CRITERIA, RULES, Problem
 from matcher.results import Explanation, InfeasiblePin, Pair, Result, Stats, Unmatched
 from matcher.scoring import SCORE_SCALE, Evaluator, rule_counts, score_matrix
@@ -403,9 +403,7 @@ def explain(problem: Problem, mentee_id: int, mentor_id: int) -> Explanation:
     return _explain(problem, ((mentee_id, mentor_id),), single=True)[0]
 
 
-def explain_pairs(
-    problem: Problem, pairs: Sequence[tuple[int, int]]
-) -> tuple[Explanation, ...]:
+def explain_pairs(problem: Problem, pairs: Sequence[tuple[int, int]]) -> tuple[Explanation, ...]:
     """Explain many mentee-mentor pairs of one problem at once.
 
     The problem is prepared once and the pairs are evaluated together
@@ -436,16 +434,24 @@ def _explain(
     problem: Problem, pairs: Sequence[tuple[int, int]], *, single: bool
 ) -> tuple[Explanation, ...]:
     prep = prepare(problem)
+    if isinstance(pairs, str | bytes) or not isinstance(pairs, Sequence):
+        raise MatcherError("pairs: expected a sequence of (mentee_id, mentor_id)", field="pairs")
     rows = np.empty(len(pairs), dtype=np.int64)
     cols = np.empty(len(pairs), dtype=np.int64)
-    for k, (mentee_id, mentor_id) in enumerate(pairs):
-        if mentee_id not in prep.mentee_index:
+    for k, pair in enumerate(pairs):
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise MatcherError(
+                f"pairs[{k}]: expected (mentee_id, mentor_id), got {pair!r}", field=f"pairs[{k}]"
+            )
+        mentee_id, mentor_id = pair
+        # Non-integer ids (including unhashable ones) are simply unknown.
+        if not is_int(mentee_id) or mentee_id not in prep.mentee_index:
             raise MatcherError(
                 f"unknown mentee id {mentee_id!r}",
                 field="mentee_id" if single else f"pairs[{k}].mentee_id",
                 details={"id": str(mentee_id)},
             )
-        if mentor_id not in prep.mentor_index:
+        if not is_int(mentor_id) or mentor_id not in prep.mentor_index:
             raise MatcherError(
                 f"unknown mentor id {mentor_id!r}",
                 field="mentor_id" if single else f"pairs[{k}].mentor_id",

@@ -96,12 +96,13 @@ class Prepared:
         return len(self.mentors.ids)
 
 
-def _is_int(value: object) -> bool:
+def is_int(value: object) -> bool:
+    """True for Python or numpy integers, but not bools."""
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 def _check_int(value: object, field: str, lo: int | None = None, hi: int | None = None) -> int:
-    if not _is_int(value):
+    if not is_int(value):
         raise MatcherError(f"{field}: expected an integer, got {value!r}", field=field)
     out: int = int(value)  # type: ignore[call-overload]
     if (lo is not None and out < lo) or (hi is not None and out > hi):

@@ -338,3 +338,17 @@ def test_explain_pairs_of_nothing_is_empty_and_names_bad_ids() -> None:
     with pytest.raises(MatcherError) as caught:
         explain_pairs(problem, [(1, 2), (1, 99)])
     assert caught.value.field == "pairs[1].mentor_id"
+
+
+def test_explain_pairs_rejects_malformed_pairs_with_matcher_errors() -> None:
+    problem = Problem(mentees=(mentee(1),), mentors=(mentor(2),))
+    for pairs, field in (
+        ("12", "pairs"),
+        ([(1,)], "pairs[0]"),
+        ([[1], 2], "pairs[0]"),
+        ([([1], 2)], "pairs[0].mentee_id"),
+        ([(1, 2.0)], "pairs[0].mentor_id"),
+    ):
+        with pytest.raises(MatcherError) as caught:
+            explain_pairs(problem, pairs)  # type: ignore[arg-type]
+        assert caught.value.field == field
