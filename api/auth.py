@@ -21,11 +21,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 BEARER_RE = re.compile(r"^Bearer ([A-Za-z0-9_\-]{20,200})$")
 SECURITY = [{"bearerAuth": []}]
 
-# Policies a view can declare (checked further by the service for program scope):
+# Who may call a view. Every view declares one (a test walks the URL map for it); the
+# decorator enforces it before the body is even parsed, and services check again.
 #   anonymous      anybody
-#   authenticated  any logged-in account (the service scopes what it sees)
-#   admin          platform admins only
-POLICIES = ("anonymous", "authenticated", "admin")
+#   authenticated  any logged-in account, acting on itself (/me, joining, its token)
+#   admin          platform admins
+#   owner          a participant of the program, acting on their own profile
+#   member         anybody with a part in the program (participants, coordinators, admins)
+#   coordinator    the program's coordinators and admins
+#   partner        the mentee or the mentor of the match
+# Denials: 401 without a valid token; 404 when the caller has no part in the program or
+# match (its existence would leak); 403 when a member asks for coordinator or admin powers.
+POLICIES = (
+    "anonymous",
+    "authenticated",
+    "admin",
+    "owner",
+    "member",
+    "coordinator",
+    "partner",
+)
 
 
 def _load_token() -> tuple[Account, Token]:
@@ -65,6 +80,22 @@ def current_token() -> Token:
     return token
 
 
+def _enforce(name: str, account: Account, kwargs: dict[str, Any]) -> None:
+    from api.services import access
+
+    session = db.session()
+    if name == "admin" and not account.is_admin:
+        raise Forbidden("Only platform admins may do this.")
+    if name == "member":
+        access.program_for_member(session, account, kwargs["program_id"])
+    elif name == "coordinator":
+        access.program_for_coordinator(session, account, kwargs["program_id"])
+    elif name == "owner":
+        access.own_profile_program(session, account, kwargs["program_id"])
+    elif name == "partner":
+        access.match_side(session, account, kwargs["match_id"])
+
+
 def policy(name: str) -> Callable[[F], F]:
     """Declare who may call a view, and enforce the authentication part of it."""
     if name not in POLICIES:
@@ -76,8 +107,7 @@ def policy(name: str) -> Callable[[F], F]:
             if name != "anonymous":
                 account, token = _load_token()
                 g.account, g.token = account, token
-                if name == "admin" and not account.is_admin:
-                    raise Forbidden("Only platform admins may do this.")
+                _enforce(name, account, kwargs)
             return view(*args, **kwargs)
 
         wrapper._policy = name  # type: ignore[attr-defined]

@@ -34,7 +34,7 @@ class MyMatches(MethodView):
 
 @blp.route("/matches/<int:match_id>/accept")
 class Accept(MethodView):
-    @policy("authenticated")
+    @policy("partner")
     @blp.response(200, MatchSchema)
     @blp.alt_response(409, description="Not a proposal any more (e.g. expired)")
     def post(self, match_id: int) -> Any:
@@ -44,7 +44,7 @@ class Accept(MethodView):
 
 @blp.route("/matches/<int:match_id>/decline")
 class Decline(MethodView):
-    @policy("authenticated")
+    @policy("partner")
     @blp.arguments(DeclineSchema)
     @blp.response(200, MatchSchema)
     def post(self, data: dict[str, Any], match_id: int) -> Any:
@@ -54,7 +54,7 @@ class Decline(MethodView):
 
 @blp.route("/matches/<int:match_id>/end")
 class End(MethodView):
-    @policy("authenticated")
+    @policy("partner")
     @blp.arguments(EndSchema)
     @blp.response(200, MatchSchema)
     def post(self, data: dict[str, Any], match_id: int) -> Any:
@@ -64,7 +64,7 @@ class End(MethodView):
 
 @blp.route("/matches/<int:match_id>/check-ins")
 class CheckIns(MethodView):
-    @policy("authenticated")
+    @policy("partner")
     @blp.arguments(CheckInCreateSchema)
     @blp.response(201, CheckInSchema)
     def post(self, data: dict[str, Any], match_id: int) -> Any:
@@ -74,7 +74,7 @@ class CheckIns(MethodView):
 
 @blp.route("/programs/<int:program_id>/attention")
 class Attention(MethodView):
-    @policy("authenticated")
+    @policy("coordinator")
     @blp.arguments(AttentionQuerySchema, location="query")
     @blp.response(200, AttentionSchema(many=True))
     def get(self, query: dict[str, Any], program_id: int) -> Any:

@@ -29,13 +29,13 @@ blp = Blueprint(
 
 @blp.route("/<int:program_id>/profile")
 class OwnProfile(MethodView):
-    @policy("authenticated")
+    @policy("owner")
     @blp.response(200, ParticipantSchema)
     def get(self, program_id: int) -> Any:
         """Read your own profile in the program."""
         return profiles.get_own(db.session(), current_account(), program_id)
 
-    @policy("authenticated")
+    @policy("owner")
     @blp.arguments(ProfileSchema)
     @blp.response(201, ParticipantSchema)
     @blp.alt_response(409, description="The profile exists already")
@@ -43,14 +43,14 @@ class OwnProfile(MethodView):
         """Create your profile in the program."""
         return profiles.create_own(db.session(), current_account(), program_id, data)
 
-    @policy("authenticated")
+    @policy("owner")
     @blp.arguments(ProfileSchema)
     @blp.response(200, ParticipantSchema)
     def put(self, data: dict[str, Any], program_id: int) -> Any:
         """Replace your whole profile in the program."""
         return profiles.replace_own(db.session(), current_account(), program_id, data)
 
-    @policy("authenticated")
+    @policy("owner")
     @blp.arguments(ProfileSchema(partial=True))
     @blp.response(200, ParticipantSchema)
     def patch(self, data: dict[str, Any], program_id: int) -> Any:
@@ -60,7 +60,7 @@ class OwnProfile(MethodView):
 
 @blp.route("/<int:program_id>/profile/consent")
 class OwnConsent(MethodView):
-    @policy("authenticated")
+    @policy("owner")
     @blp.arguments(ConsentGrantSchema)
     @blp.response(201, ConsentSchema)
     def post(self, data: dict[str, Any], program_id: int) -> Any:
@@ -69,7 +69,7 @@ class OwnConsent(MethodView):
             db.session(), current_account(), program_id, data["text_version"]
         )
 
-    @policy("authenticated")
+    @policy("owner")
     @blp.response(204)
     def delete(self, program_id: int) -> None:
         """Withdraw consent; your cultural background and wellbeing needs are erased."""
@@ -78,7 +78,7 @@ class OwnConsent(MethodView):
 
 @blp.route("/<int:program_id>/profile/pause")
 class OwnPause(MethodView):
-    @policy("authenticated")
+    @policy("owner")
     @blp.response(200, ParticipantSchema)
     def post(self, program_id: int) -> Any:
         """Pause: get no new partners until you resume (current ones continue)."""
@@ -88,7 +88,7 @@ class OwnPause(MethodView):
 
 @blp.route("/<int:program_id>/profile/resume")
 class OwnResume(MethodView):
-    @policy("authenticated")
+    @policy("owner")
     @blp.response(200, ParticipantSchema)
     def post(self, program_id: int) -> Any:
         """Resume after a pause: you can be matched again."""
@@ -98,7 +98,7 @@ class OwnResume(MethodView):
 
 @blp.route("/<int:program_id>/participants/import")
 class ParticipantImport(MethodView):
-    @policy("authenticated")
+    @policy("coordinator")
     @blp.arguments(CsvUploadSchema, location="files")
     @blp.response(201, ImportSummarySchema)
     @blp.alt_response(422, description="Invalid rows, listed in `rows`; nothing imported")
@@ -111,7 +111,7 @@ class ParticipantImport(MethodView):
 
 @blp.route("/<int:program_id>/participants")
 class Participants(MethodView):
-    @policy("authenticated")
+    @policy("coordinator")
     @blp.arguments(ParticipantQuerySchema, location="query")
     @blp.response(200, ParticipantPageSchema)
     def get(self, query: dict[str, Any], program_id: int) -> Any:
@@ -121,7 +121,7 @@ class Participants(MethodView):
 
 @blp.route("/<int:program_id>/participants/<int:participant_id>")
 class ParticipantItem(MethodView):
-    @policy("authenticated")
+    @policy("coordinator")
     @blp.response(200, ParticipantSchema)
     def get(self, program_id: int, participant_id: int) -> Any:
         """Read one participant's profile (coordinators)."""
@@ -129,7 +129,7 @@ class ParticipantItem(MethodView):
             db.session(), current_account(), program_id, participant_id
         )
 
-    @policy("authenticated")
+    @policy("coordinator")
     @blp.arguments(ParticipantAdminUpdateSchema)
     @blp.response(200, ParticipantSchema)
     def patch(self, data: dict[str, Any], program_id: int, participant_id: int) -> Any:

@@ -52,13 +52,13 @@ class Join(MethodView):
 
 @blp.route("/<int:program_id>")
 class ProgramItem(MethodView):
-    @policy("authenticated")
+    @policy("member")
     @blp.response(200, ProgramSchema)
     def get(self, program_id: int) -> Any:
         """Read a program (members, coordinators, admins)."""
         return programs.get(db.session(), current_account(), program_id)
 
-    @policy("authenticated")
+    @policy("coordinator")
     @blp.arguments(ProgramUpdateSchema)
     @blp.response(200, ProgramSchema)
     def patch(self, data: dict[str, Any], program_id: int) -> Any:
@@ -68,7 +68,7 @@ class ProgramItem(MethodView):
 
 @blp.route("/<int:program_id>/coordinators")
 class Coordinators(MethodView):
-    @policy("authenticated")
+    @policy("coordinator")
     @blp.response(200, CoordinatorSchema(many=True))
     def get(self, program_id: int) -> Any:
         """List the program's coordinators (coordinators, admins)."""

@@ -31,13 +31,13 @@ blp = Blueprint(
 
 @blp.route("/<int:program_id>/rounds")
 class Rounds(MethodView):
-    @policy("authenticated")
+    @policy("coordinator")
     @blp.response(200, RoundSchema(many=True))
     def get(self, program_id: int) -> Any:
         """List the program's rounds, newest first."""
         return rounds.list_rounds(db.session(), current_account(), program_id)
 
-    @policy("authenticated")
+    @policy("coordinator")
     @blp.arguments(RoundStartSchema)
     @blp.response(202, RoundSchema)
     @blp.alt_response(409, description="Another round of the program is queued or running")
@@ -53,7 +53,7 @@ class Rounds(MethodView):
 
 @blp.route("/<int:program_id>/rounds/<int:round_id>")
 class RoundItem(MethodView):
-    @policy("authenticated")
+    @policy("coordinator")
     @blp.response(200, RoundSchema)
     def get(self, program_id: int, round_id: int) -> Any:
         """Read a round: status, progress, statistics, failure detail."""
@@ -62,7 +62,7 @@ class RoundItem(MethodView):
 
 @blp.route("/<int:program_id>/rounds/<int:round_id>/matches")
 class RoundPairs(MethodView):
-    @policy("authenticated")
+    @policy("coordinator")
     @blp.arguments(RoundPairQuerySchema, location="query")
     @blp.response(200, RoundPairPageSchema)
     def get(self, query: dict[str, Any], program_id: int, round_id: int) -> Any:
@@ -72,7 +72,7 @@ class RoundPairs(MethodView):
 
 @blp.route("/<int:program_id>/rounds/<int:round_id>/matches.csv")
 class RoundPairsCsv(MethodView):
-    @policy("authenticated")
+    @policy("coordinator")
     @blp.response(200, content_type="text/csv")
     def get(self, program_id: int, round_id: int) -> Response:
         """Export the round's pairs as CSV."""
@@ -86,7 +86,7 @@ class RoundPairsCsv(MethodView):
 
 @blp.route("/<int:program_id>/rounds/<int:round_id>/unmatched")
 class RoundUnmatched(MethodView):
-    @policy("authenticated")
+    @policy("coordinator")
     @blp.response(200, UnmatchedSchema(many=True))
     def get(self, program_id: int, round_id: int) -> Any:
         """List the mentees the round left unmatched, with machine-readable reasons."""
@@ -95,7 +95,7 @@ class RoundUnmatched(MethodView):
 
 @blp.route("/<int:program_id>/rounds/<int:round_id>/report")
 class RoundReport(MethodView):
-    @policy("authenticated")
+    @policy("coordinator")
     @blp.response(200, RoundReportSchema)
     def get(self, program_id: int, round_id: int) -> Any:
         """The round's statistics: scores, load distribution, blocking pairs, reasons."""
@@ -104,7 +104,7 @@ class RoundReport(MethodView):
 
 @blp.route("/<int:program_id>/rounds/<int:round_id>/discard")
 class RoundDiscard(MethodView):
-    @policy("authenticated")
+    @policy("coordinator")
     @blp.response(200, RoundSchema)
     def post(self, program_id: int, round_id: int) -> Any:
         """Discard a round that will not be published."""
@@ -113,7 +113,7 @@ class RoundDiscard(MethodView):
 
 @blp.route("/<int:program_id>/rounds/<int:round_id>/publish")
 class RoundPublish(MethodView):
-    @policy("authenticated")
+    @policy("coordinator")
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.response(200, RoundSchema)
     @blp.alt_response(409, description="Not proposed any more, or stale pairs (listed)")
@@ -126,7 +126,7 @@ class RoundPublish(MethodView):
 
 @blp.route("/<int:program_id>/rematch-runs")
 class RematchRuns(MethodView):
-    @policy("authenticated")
+    @policy("coordinator")
     @blp.response(200, RematchRunSchema(many=True))
     def get(self, program_id: int) -> Any:
         """Past nightly rematch runs of the program and their summaries."""
@@ -135,13 +135,13 @@ class RematchRuns(MethodView):
 
 @blp.route("/<int:program_id>/constraints")
 class Constraints(MethodView):
-    @policy("authenticated")
+    @policy("coordinator")
     @blp.response(200, ConstraintSchema(many=True))
     def get(self, program_id: int) -> Any:
         """List the program's pins and forbids."""
         return constraints.list_constraints(db.session(), current_account(), program_id)
 
-    @policy("authenticated")
+    @policy("coordinator")
     @blp.arguments(ConstraintCreateSchema)
     @blp.response(201, ConstraintSchema)
     def post(self, data: dict[str, Any], program_id: int) -> Any:
@@ -151,7 +151,7 @@ class Constraints(MethodView):
 
 @blp.route("/<int:program_id>/constraints/<int:constraint_id>")
 class ConstraintItem(MethodView):
-    @policy("authenticated")
+    @policy("coordinator")
     @blp.response(204)
     def delete(self, program_id: int, constraint_id: int) -> None:
         """Remove a pin or forbid."""

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.errors import Forbidden, NotFound
-from api.models import Account, Participant, Program, ProgramCoordinator
+from api.models import Account, Match, Participant, Program, ProgramCoordinator
 
 
 def is_coordinator(session: Session, account: Account, program_id: int) -> bool:
@@ -53,3 +53,27 @@ def role_in(session: Session, account: Account, program: Program) -> str:
         return "coordinator"
     participant = own_participant(session, account, program.id)
     return participant.role if participant else "none"
+
+
+def own_profile_program(session: Session, account: Account, program_id: int) -> Participant:
+    """The caller's participation in the program (404 when they have not joined)."""
+    participant = own_participant(session, account, program_id)
+    if participant is None:
+        raise NotFound(
+            f"You have not joined program {program_id}; join it with its join code first."
+        )
+    return participant
+
+
+def match_side(session: Session, account: Account, match_id: int) -> tuple[Match, str]:
+    """The match and the caller's side of it; 404 for anybody else's match."""
+    match = session.get(Match, match_id)
+    if match is not None:
+        mine = set(
+            session.scalars(select(Participant.id).where(Participant.account_id == account.id))
+        )
+        if match.mentee_id in mine:
+            return match, "mentee"
+        if match.mentor_id in mine:
+            return match, "mentor"
+    raise NotFound(f"Match {match_id} does not exist.")

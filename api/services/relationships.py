@@ -105,14 +105,7 @@ def my_matches(session: Session, account: Account) -> list[dict[str, Any]]:
 
 def _mine(session: Session, account: Account, match_id: int) -> tuple[Match, str]:
     """The match and the caller's side of it; 404 for anybody else's match."""
-    match = session.get(Match, match_id)
-    if match is not None:
-        mine = set(_my_participant_ids(session, account))
-        if match.mentee_id in mine:
-            return match, "mentee"
-        if match.mentor_id in mine:
-            return match, "mentor"
-    raise NotFound(f"Match {match_id} does not exist.")
+    return access.match_side(session, account, match_id)
 
 
 def _refresh_expiry(session: Session, match: Match) -> None:
