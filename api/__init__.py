@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
-from flask import Flask, Response, request, send_from_directory
+from flask import Flask, Response, g, request, send_from_directory
 from flask_smorest import Api
 
 from api import config as config_module
@@ -67,6 +69,26 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         import swagger_ui_bundle
 
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+    access_log = logging.getLogger("peermatch.access")
+
+    @app.before_request
+    def _start_timer() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _log_request(response: Response) -> Response:
+        # Ids and statuses only: bodies and query strings may carry personal data.
+        account = g.get("account")
+        access_log.info(
+            "%s %s %s account=%s %.1fms",
+            request.method,
+            request.path,
+            response.status_code,
+            account.id if account is not None else "-",
+            (time.perf_counter() - g.get("started", time.perf_counter())) * 1000,
+        )
+        return response
 
     @app.after_request
     def _no_store(response: Response) -> Response:

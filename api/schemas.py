@@ -840,3 +840,43 @@ class ImportSummarySchema(Schema):
     accounts_created = fields.Integer()
     participants_created = fields.Integer()
     profiles_written = fields.Integer()
+
+
+# --- privacy -----------------------------------------------------------------------------
+
+
+class EraseSchema(Schema):
+    password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(1, 1024),
+        metadata={"description": "Your password, to confirm the erasure"},
+    )
+
+
+class ExportParticipationSchema(ParticipantSchema):
+    consent_history = fields.List(fields.Nested(ConsentSchema))
+
+
+class ExportCheckInSchema(Schema):
+    match_id = fields.Integer()
+    author_side = fields.String()
+    rating = fields.Integer()
+    signal = fields.String(allow_none=True)
+    note = fields.String()
+    created_at = fields.DateTime()
+
+
+class TokenInfoSchema(Schema):
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class ExportSchema(Schema):
+    exported_at = fields.DateTime()
+    account = fields.Nested(MeSchema)
+    participations = fields.List(fields.Nested(ExportParticipationSchema))
+    matches = fields.List(fields.Nested(MatchSchema))
+    check_ins = fields.List(fields.Nested(ExportCheckInSchema))
+    tokens = fields.List(fields.Nested(TokenInfoSchema))

@@ -12,11 +12,13 @@ from api.auth import current_account, current_token, policy
 from api.schemas import (
     AccountCreateSchema,
     AccountSchema,
+    EraseSchema,
+    ExportSchema,
     MeSchema,
     TokenRequestSchema,
     TokenSchema,
 )
-from api.services import accounts
+from api.services import accounts, privacy
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and log-in")
 
@@ -59,3 +61,19 @@ class Me(MethodView):
     def get(self) -> Any:
         """The caller's account and program memberships."""
         return accounts.me(db.session(), current_account())
+
+    @policy("authenticated")
+    @blp.arguments(EraseSchema)
+    @blp.response(204)
+    def delete(self, data: dict[str, Any]) -> None:
+        """Erase your account: personal data removed, matches kept only as statistics."""
+        privacy.erase(db.session(), current_account(), data["password"])
+
+
+@blp.route("/me/export")
+class MyExport(MethodView):
+    @policy("authenticated")
+    @blp.response(200, ExportSchema)
+    def get(self) -> Any:
+        """Everything held about you, as JSON."""
+        return privacy.export(db.session(), current_account())

@@ -183,6 +183,15 @@ def _run(session: Session, round_: Round, as_of: datetime) -> None:
     assert program is not None
     compute(session, program, round_, as_of, progress=_Progress(session, round_))
     session.commit()
+    stats = round_.stats or {}
+    log.info(
+        "round %s of program %s proposed: %s of %s mentees matched in %.2fs",
+        round_.id,
+        program.id,
+        stats.get("matched_count"),
+        stats.get("mentee_count"),
+        stats.get("total_seconds", 0.0),
+    )
 
 
 def compute(

@@ -153,6 +153,49 @@ def join(client: FlaskClient, new_user: Callable[..., dict[str, Any]]) -> Callab
     return make
 
 
+@pytest.fixture
+def world(
+    client,
+    admin,
+    make_program,
+    join,
+    new_user,
+    mentee_profile,
+    mentor_profile,
+):
+    """Program P with a coordinator, a mentee and her mentor partner (a published match),
+    another participant; program Q with its own coordinator and participant."""
+    p = make_program()
+    q = make_program()
+    people = {}
+    for name, program in (("coordinator", p), ("coordinator_elsewhere", q)):
+        user = new_user(name)
+        r = client.post(
+            f"/api/v1/programs/{program['id']}/coordinators",
+            json={"email": user["email"]},
+            headers=admin["headers"],
+        )
+        assert r.status_code == 201
+        people[name] = user
+    people["owner"] = join(p, "mentee", mentee_profile)
+    people["partner"] = join(p, "mentor", mentor_profile)
+    people["other_participant"] = join(p, "mentee", mentee_profile)
+    people["participant_elsewhere"] = join(q, "mentee", mentee_profile)
+    people["admin"] = admin
+    ch = people["coordinator"]["headers"]
+    owner_id, partner_id = people["owner"]["participant_id"], people["partner"]["participant_id"]
+    r = client.post(
+        f"/api/v1/programs/{p['id']}/constraints",
+        json={"kind": "pin", "mentee_id": owner_id, "mentor_id": partner_id},
+        headers=ch,
+    )
+    assert r.status_code == 201, r.json
+    round_id = client.post(f"/api/v1/programs/{p['id']}/rounds", json={}, headers=ch).json["id"]
+    r = client.post(f"/api/v1/programs/{p['id']}/rounds/{round_id}/publish", headers=ch)
+    assert r.status_code == 200, r.json
+    return {"program": p, "round_id": round_id, "people": people}
+
+
 def assert_problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
     """The response is an RFC 9457 problem with `status`, naming `field` when given."""
     assert response.status_code == status, response.get_data(as_text=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 from api.auth import POLICIES
@@ -91,41 +90,6 @@ def test_every_route_declares_a_policy(app):
     missing = [f"{m} {r.rule}" for r, m, p in found if p not in POLICIES]
     assert not missing, f"routes without a declared policy: {missing}"
     assert len(found) >= 45
-
-
-@pytest.fixture
-def world(client, admin, make_program, join, new_user, mentee_profile, mentor_profile):
-    """Program P with a coordinator, a mentee and her mentor partner (a published match),
-    another participant; program Q with its own coordinator and participant."""
-    p = make_program()
-    q = make_program()
-    people = {}
-    for name, program in (("coordinator", p), ("coordinator_elsewhere", q)):
-        user = new_user(name)
-        r = client.post(
-            f"/api/v1/programs/{program['id']}/coordinators",
-            json={"email": user["email"]},
-            headers=admin["headers"],
-        )
-        assert r.status_code == 201
-        people[name] = user
-    people["owner"] = join(p, "mentee", mentee_profile)
-    people["partner"] = join(p, "mentor", mentor_profile)
-    people["other_participant"] = join(p, "mentee", mentee_profile)
-    people["participant_elsewhere"] = join(q, "mentee", mentee_profile)
-    people["admin"] = admin
-    ch = people["coordinator"]["headers"]
-    owner_id, partner_id = people["owner"]["participant_id"], people["partner"]["participant_id"]
-    r = client.post(
-        f"/api/v1/programs/{p['id']}/constraints",
-        json={"kind": "pin", "mentee_id": owner_id, "mentor_id": partner_id},
-        headers=ch,
-    )
-    assert r.status_code == 201, r.json
-    round_id = client.post(f"/api/v1/programs/{p['id']}/rounds", json={}, headers=ch).json["id"]
-    r = client.post(f"/api/v1/programs/{p['id']}/rounds/{round_id}/publish", headers=ch)
-    assert r.status_code == 200, r.json
-    return {"program": p, "round_id": round_id, "people": people}
 
 
 def test_the_authorization_matrix_holds_for_every_route_and_role(

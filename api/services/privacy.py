@@ -1,0 +1,179 @@
+"""The caller's data: export everything held about them; erase their account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from api.db import utcnow
+from api.errors import Unauthorized
+from api.models import (
+    Account,
+    CheckIn,
+    ConsentRecord,
+    Constraint,
+    IdempotencyRecord,
+    Match,
+    Participant,
+    ParticipantTag,
+    ProgramCoordinator,
+    Round,
+    Token,
+)
+from api.security import verify_password
+from api.services import accounts, profiles, relationships
+
+ERASED_NAME = "Erased participant"
+
+
+def export(session: Session, account: Account) -> dict[str, Any]:
+    """Everything held about the caller (without other people's sensitive data)."""
+    participants = session.scalars(
+        select(Participant).where(Participant.account_id == account.id).order_by(Participant.id)
+    ).all()
+    mine = [p.id for p in participants]
+    check_ins = session.scalars(
+        select(CheckIn).where(CheckIn.author_id.in_(mine)).order_by(CheckIn.id)
+    ).all()
+    tokens = session.scalars(
+        select(Token).where(Token.account_id == account.id).order_by(Token.id)
+    ).all()
+    return {
+        "exported_at": utcnow(),
+        "account": accounts.me(session, account),
+        "participations": [
+            profiles.participant_view(p)
+            | {
+                "consent_history": [
+                    {
+                        "purpose": c.purpose,
+                        "text_version": c.text_version,
+                        "granted_at": c.granted_at,
+                        "withdrawn_at": c.withdrawn_at,
+                    }
+                    for c in p.consents
+                ]
+            }
+            for p in participants
+        ],
+        "matches": relationships.my_matches(session, account),
+        "check_ins": [
+            {
+                "match_id": c.match_id,
+                "author_side": c.author_side,
+                "rating": c.rating,
+                "signal": c.signal,
+                "note": c.note,
+                "created_at": c.created_at,
+            }
+            for c in check_ins
+        ],
+        "tokens": [
+            {"created_at": t.created_at, "expires_at": t.expires_at, "revoked_at": t.revoked_at}
+            for t in tokens
+        ],
+    }
+
+
+def erase(session: Session, account: Account, password: str) -> None:
+    """Erase the account's personal data; matches stay only as anonymised statistics."""
+    if not account.password_hash or not verify_password(account.password_hash, password):
+        raise Unauthorized("The password is wrong; erasing an account needs it.")
+    now = utcnow()
+    old_email = account.email
+    participants = session.scalars(
+        select(Participant).where(Participant.account_id == account.id)
+    ).all()
+    ids = [p.id for p in participants]
+    program_ids = {p.program_id for p in participants}
+    if ids:
+        # Live relationships end; every reason text may name or describe people.
+        session.execute(
+            update(Match)
+            .where(
+                or_(Match.mentee_id.in_(ids), Match.mentor_id.in_(ids)),
+                Match.status.in_(("proposed", "accepted", "active")),
+            )
+            .values(status="ended", closed_at=now, closed_by="system")
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(Match)
+            .where(or_(Match.mentee_id.in_(ids), Match.mentor_id.in_(ids)))
+            .values(close_reason=None)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(CheckIn)
+            .where(or_(CheckIn.author_id.in_(ids), CheckIn.match_id.in_(_match_ids(session, ids))))
+            .values(note="")
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(delete(ParticipantTag).where(ParticipantTag.participant_id.in_(ids)))
+        session.execute(delete(ConsentRecord).where(ConsentRecord.participant_id.in_(ids)))
+        session.execute(
+            update(Constraint)
+            .where(or_(Constraint.mentee_id.in_(ids), Constraint.mentor_id.in_(ids)))
+            .values(note="")
+            .execution_options(synchronize_session=False)
+        )
+        for p in participants:
+            p.status = "withdrawn"
+            p.bio, p.languages, p.timezone, p.availability = "", [], None, []
+            p.org_unit = p.manager_email = None
+            p.preferred_partners = []
+            p.cultural_background = p.wellbeing_needs = None
+            p.cultural_preference = "open"
+            p.experience_level = None
+            p.updated_at = now
+        _scrub_rounds(session, program_ids, set(ids))
+    # Other people's profiles may name this person by email.
+    for other in session.scalars(select(Participant).where(Participant.manager_email == old_email)):
+        other.manager_email = None
+    for other in session.scalars(
+        select(Participant).where(Participant.program_id.in_(program_ids))
+    ):
+        if old_email in (other.preferred_partners or []):
+            other.preferred_partners = [e for e in other.preferred_partners if e != old_email]
+    session.execute(delete(Token).where(Token.account_id == account.id))
+    session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.account_id == account.id))
+    session.execute(delete(ProgramCoordinator).where(ProgramCoordinator.account_id == account.id))
+    account.email = f"erased-{account.id}@erased.invalid"
+    account.display_name = ERASED_NAME
+    account.password_hash = ""
+    account.is_admin = False
+    session.commit()
+
+
+def _match_ids(session: Session, participant_ids: list[int]) -> list[int]:
+    return list(
+        session.scalars(
+            select(Match.id).where(
+                or_(Match.mentee_id.in_(participant_ids), Match.mentor_id.in_(participant_ids))
+            )
+        )
+    )
+
+
+def _scrub_rounds(session: Session, program_ids: set[int], ids: set[int]) -> None:
+    """Round reports keep names of unmatched people; replace the erased person's."""
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, dict):
+            out = {k: scrub(v) for k, v in value.items()}
+            if out.get("participant_id") in ids and "display_name" in out:
+                out["display_name"] = ERASED_NAME
+            if out.get("mentor_id") in ids and "display_name" in out:
+                out["display_name"] = ERASED_NAME
+            return out
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        return value
+
+    for round_ in session.scalars(select(Round).where(Round.program_id.in_(program_ids))):
+        if round_.unmatched:
+            round_.unmatched = scrub(round_.unmatched)
+        if round_.infeasible_pins:
+            round_.infeasible_pins = scrub(round_.infeasible_pins)
