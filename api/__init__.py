@@ -8,12 +8,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from apispec.ext.marshmallow import MarshmallowPlugin
-from apispec.ext.marshmallow.common import resolve_schema_cls
+from apispec.ext.marshmallow.common import resolve_schema_cls, resolve_schema_instance
 from flask import Flask, Response, g, request, send_from_directory
 from flask_smorest import Api
+from marshmallow import RAISE
+from werkzeug.routing import IntegerConverter
 
 from api import config as config_module
-from api import db, errors
+from api import db, errors, limits
 from api.schemas import ProblemSchema
 
 
@@ -26,6 +28,17 @@ class PeermatchApi(Api):  # type: ignore[misc]
         return errors.from_http_exception(error)
 
 
+class StrictMarshmallowPlugin(MarshmallowPlugin):  # type: ignore[misc]
+    """Marks schemas that reject unknown fields with additionalProperties: false."""
+
+    def schema_helper(self, name: str, _: Any, schema: Any = None, **kwargs: Any) -> Any:
+        result = super().schema_helper(name, _, schema=schema, **kwargs)
+        instance = resolve_schema_instance(schema)
+        if result is not None and getattr(instance, "unknown", RAISE) == RAISE:
+            result["additionalProperties"] = False
+        return result
+
+
 def _schema_name(schema: Any) -> str:
     # The same schema class is used whole and partial (PATCH); name them apart.
     name = str(resolve_schema_cls(schema).__name__).removesuffix("Schema")
@@ -34,9 +47,22 @@ def _schema_name(schema: Any) -> str:
     return name
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` ids fit the id columns (PostgreSQL `integer`); others name nothing (404).
+
+    Without the bound a huge id reaches the database and fails there with a 500.
+    """
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; `config` overrides what the environment says (tests use it)."""
     app = Flask(__name__, instance_relative_config=False)
+    app.url_map.converters["int"] = IdConverter
     app.config.update(config_module.load())
     if config:
         app.config.update(config)
@@ -44,10 +70,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     errors.init_app(app)
+    limits.init_app(app)
     api = PeermatchApi(
         app,
         spec_kwargs={
-            "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=_schema_name),
+            "marshmallow_plugin": StrictMarshmallowPlugin(schema_name_resolver=_schema_name),
             "info": {
                 "description": "Peer-mentoring matching: profiles, matching rounds, "
                 "relationships. Errors are RFC 9457 application/problem+json."
@@ -63,6 +90,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     for module in (health, accounts, programs, profiles, rounds, matches):
         api.register_blueprint(module.blp)
+    # Error bodies are RFC 9457 problems: say so in the document's shared responses.
+    for response in api.spec.components.responses.values():
+        content = response.get("content", {})
+        if "application/json" in content:
+            content["application/problem+json"] = content.pop("application/json")
 
     @app.get("/api/docs/static/<path:filename>")
     def swagger_ui_static(filename: str) -> Response:

@@ -53,6 +53,19 @@ class Settings:
     MAX_CONTENT_LENGTH: int = field(default_factory=lambda: _int("MAX_CONTENT_LENGTH", 1024 * 1024))
     TOKEN_TTL_HOURS: int = field(default_factory=lambda: _int("TOKEN_TTL_HOURS", 24))
     PAGE_SIZE_MAX: int = field(default_factory=lambda: _int("PAGE_SIZE_MAX", 200))
+    RATELIMIT_ENABLED: bool = field(
+        default_factory=lambda: os.environ.get("RATELIMIT_ENABLED", "1") != "0"
+    )
+    LOGIN_RATE_LIMIT: str = field(
+        default_factory=lambda: os.environ.get("LOGIN_RATE_LIMIT") or "10 per minute;100 per hour"
+    )
+    LOGIN_ACCOUNT_RATE_LIMIT: str = field(
+        default_factory=lambda: os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT") or "5 per minute"
+    )
+    REGISTER_RATE_LIMIT: str = field(
+        default_factory=lambda: os.environ.get("REGISTER_RATE_LIMIT") or "5 per minute;50 per day"
+    )
+    MAX_ROUND_SIZE: int = field(default_factory=lambda: _int("MAX_ROUND_SIZE", 20000))
     SQL_ECHO: bool = field(default_factory=lambda: os.environ.get("SQL_ECHO", "") == "1")
 
     def as_flask_config(self) -> dict[str, Any]:
@@ -65,6 +78,12 @@ class Settings:
             "TOKEN_TTL_HOURS": self.TOKEN_TTL_HOURS,
             "PAGE_SIZE_MAX": self.PAGE_SIZE_MAX,
             "SQL_ECHO": self.SQL_ECHO,
+            "RATELIMIT_ENABLED": self.RATELIMIT_ENABLED,
+            "RATELIMIT_HEADERS_ENABLED": True,
+            "LOGIN_RATE_LIMIT": self.LOGIN_RATE_LIMIT,
+            "LOGIN_ACCOUNT_RATE_LIMIT": self.LOGIN_ACCOUNT_RATE_LIMIT,
+            "REGISTER_RATE_LIMIT": self.REGISTER_RATE_LIMIT,
+            "MAX_ROUND_SIZE": self.MAX_ROUND_SIZE,
             # flask-smorest / OpenAPI
             "API_TITLE": "peermatch",
             "API_VERSION": "v1",

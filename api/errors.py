@@ -49,6 +49,11 @@ class ApiError(Exception):
         self.extra = extra
 
 
+    def with_status(self, status: int) -> ApiError:
+        self.status = status
+        return self
+
+
 class Unauthorized(ApiError):
     status = 401
     title = "Authentication required"

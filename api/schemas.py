@@ -715,8 +715,8 @@ class RematchRunSchema(Schema):
 
 class ConstraintCreateSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(("pin", "forbid")))
-    mentee_id = fields.Integer(required=True)
-    mentor_id = fields.Integer(required=True)
+    mentee_id = fields.Integer(required=True, validate=validate.Range(1, 2**31 - 1))
+    mentor_id = fields.Integer(required=True, validate=validate.Range(1, 2**31 - 1))
     note = fields.String(load_default="", validate=validate.Length(max=1000))
 
 

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from api import db
 from api.auth import current_account, current_token, policy
+from api.limits import limiter, login_account_limit, login_key, login_limit, register_limit
 from api.schemas import (
     AccountCreateSchema,
     AccountSchema,
@@ -26,6 +27,7 @@ blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Account
 @blp.route("/accounts")
 class Accounts(MethodView):
     @policy("anonymous")
+    @limiter.limit(register_limit)
     @blp.arguments(AccountCreateSchema)
     @blp.response(201, AccountSchema)
     @blp.alt_response(409, description="Email taken")
@@ -37,6 +39,8 @@ class Accounts(MethodView):
 @blp.route("/tokens")
 class Tokens(MethodView):
     @policy("anonymous")
+    @limiter.limit(login_limit)
+    @limiter.limit(login_account_limit, key_func=login_key)
     @blp.arguments(TokenRequestSchema)
     @blp.response(201, TokenSchema)
     @blp.alt_response(401, description="Wrong email or password")

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -83,7 +84,33 @@ def start(session: Session, account: Account, program_id: int, overrides: dict[s
         check_settings(parameters)
     except ValidationError as exc:
         raise ValidationFailed(flatten_messages(exc.messages)) from exc
+    _check_size(session, program)
     return queue(session, program, parameters, kind="manual", created_by=account.id)
+
+
+def _check_size(session: Session, program: Program) -> None:
+    """Refuse a round larger than this deployment is sized for (MAX_ROUND_SIZE)."""
+    limit = current_app.config["MAX_ROUND_SIZE"]
+    mentees = session.scalar(
+        select(func.count())
+        .select_from(Participant)
+        .where(
+            Participant.program_id == program.id,
+            Participant.role.in_(("mentee", "both")),
+            Participant.status == "active",
+            Participant.profile_completed_at.is_not(None),
+        )
+    ) or 0
+    if mentees > limit:
+        raise ApiError(
+            f"This round would match {mentees} mentees; this service runs rounds of at "
+            f"most {limit}. Split the program into cohorts or ask the operator to raise "
+            "the limit.",
+            title="Round too large",
+            slug="round-too-large",
+            mentees=mentees,
+            limit=limit,
+        ).with_status(422)
 
 
 def queue(

@@ -19,7 +19,14 @@ WINDOW = [{"day": "tue", "start": "10:00", "end": "13:00"}]
 @pytest.fixture
 def live(empty_database_url):
     migrate.upgrade(empty_database_url)
-    app = create_app({"TESTING": True, "DATABASE_URL": empty_database_url, "REDIS_URL": None})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": empty_database_url,
+            "REDIS_URL": None,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
     with app.app_context():
         yield app
         db.session().close()

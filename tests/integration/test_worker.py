@@ -52,6 +52,7 @@ def live(empty_database_url):
         "DATABASE_URL": empty_database_url,
         "REDIS_URL": None,
         "RQ_QUEUE": queue,
+        "RATELIMIT_ENABLED": False,
     }
     app = create_app(config)
     with app.app_context():

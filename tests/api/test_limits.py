@@ -1,0 +1,115 @@
+"""Abuse limits: log-in and registration rate limits, body size, round size."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from redis import Redis
+from redis.exceptions import RedisError
+
+from api import create_app
+from api.db import database
+from tests.api.conftest import PASSWORD, assert_problem
+from tests.conftest import TEST_DATABASE_URL
+
+
+def limited_app(engine, session_factory, **config):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": TEST_DATABASE_URL,
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "LOGIN_RATE_LIMIT": "4 per minute",
+            "LOGIN_ACCOUNT_RATE_LIMIT": "3 per minute",
+            "REGISTER_RATE_LIMIT": "2 per minute",
+        }
+        | config
+    )
+    db = database(app)
+    db.engine.dispose()
+    db.engine, db.session_factory = engine, session_factory
+    return app
+
+
+def test_logins_are_limited_per_account(engine, session_factory):
+    client = limited_app(engine, session_factory).test_client()
+    body = {"email": "victim@example.org", "password": "guess-guess-1"}
+    statuses = [client.post("/api/v1/tokens", json=body).status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    r = client.post("/api/v1/tokens", json=body)
+    problem = assert_problem(r, 429)
+    assert problem["type"].endswith("too-many-requests") and "Retry-After" in r.headers
+
+
+def test_logins_are_limited_per_address(engine, session_factory):
+    client = limited_app(engine, session_factory).test_client()
+    statuses = [
+        client.post(
+            "/api/v1/tokens", json={"email": f"u{k}@example.org", "password": "guess-guess-1"}
+        ).status_code
+        for k in range(5)
+    ]
+    assert statuses == [401, 401, 401, 401, 429]
+
+
+def test_registrations_are_limited_per_address(engine, session_factory):
+    client = limited_app(engine, session_factory).test_client()
+
+    def register(n):
+        return client.post(
+            "/api/v1/accounts",
+            json={"email": f"r{n}@example.org", "password": PASSWORD, "display_name": "R"},
+        )
+
+    assert [register(n).status_code for n in range(2)] == [201, 201]
+    assert_problem(register(3), 429)
+
+
+def test_with_redis_the_counters_live_in_redis(engine, session_factory):
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        Redis.from_url(url, socket_connect_timeout=2).ping()
+    except RedisError:
+        pytest.skip("no Redis")
+    email = f"{uuid.uuid4().hex[:10]}@example.org"
+    # A fresh key prefix: counters of earlier runs in the same minute do not count.
+    config = {
+        "RATELIMIT_STORAGE_URI": url,
+        "REDIS_URL": url,
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
+    }
+    # Two app instances stand for two gunicorn workers: they share one budget.
+    first = limited_app(engine, session_factory, **config).test_client()
+    second = limited_app(engine, session_factory, **config).test_client()
+    body = {"email": email, "password": "guess-guess-1"}
+    statuses = [
+        (first if k % 2 else second).post("/api/v1/tokens", json=body).status_code for k in range(4)
+    ]
+    assert statuses == [401, 401, 401, 429]
+    assert any(email in key.decode() for key in Redis.from_url(url).keys("*"))
+
+
+def test_a_round_larger_than_the_maximum_is_refused(
+    client, app, program, coordinator, join, mentee_profile
+):
+    for _ in range(3):
+        join(program, "mentee", mentee_profile)
+    app.config["MAX_ROUND_SIZE"] = 2
+    r = client.post(
+        f"/api/v1/programs/{program['id']}/rounds", json={}, headers=coordinator["headers"]
+    )
+    body = assert_problem(r, 422)
+    assert "3 mentees" in body["detail"] and "MAX_ROUND_SIZE" not in body["detail"]
+
+
+def test_page_sizes_and_bodies_are_capped(client, program, coordinator):
+    r = client.get(
+        f"/api/v1/programs/{program['id']}/participants",
+        query_string={"limit": 10_000},
+        headers=coordinator["headers"],
+    )
+    assert_problem(r, 422, "limit")
+    r = client.post("/api/v1/accounts", data=b"x" * (65 * 1024), content_type="application/json")
+    assert_problem(r, 413)
