@@ -199,3 +199,49 @@ def test_logs_of_a_full_cycle_carry_no_sensitive_values(client, world, caplog):
     hits = sum(logged.count(m) for m in (CULTURE, WELLBEING, NOTE))
     print(f"\nlogs: {len(caplog.records)} records, marker hits = {hits}")
     assert hits == 0
+
+
+def test_after_consent_is_withdrawn_the_matcher_ignores_culture_for_that_person(
+    client, world, session
+):
+    import matcher
+    from api.models import Participant
+    from api.services import matching
+
+    plant(client, world)
+    p, owner = world["program"], world["people"]["owner"]
+    partner_id = world["people"]["partner"]["participant_id"]
+
+    def explain_culture():
+        session.expire_all()
+        mentee = matching.to_mentee(session.get(Participant, owner["participant_id"]), {}, 0.0)
+        mentor = matching.to_mentor(session.get(Participant, partner_id), {}, 0, paused=False)
+        # The partner prefers a shared background, so culture is not neutral while known.
+        mentor = matcher.Mentor(
+            **{
+                **mentor.__dict__,
+                "cultural_preference": "shared",
+                "cultural_tags": frozenset({"other-culture"}),
+            }
+        )
+        problem = matcher.Problem(mentees=(mentee,), mentors=(mentor,))
+        return mentee.cultural_tags, matcher.explain(problem, mentee.id, partner_id).breakdown
+
+    tags, breakdown = explain_culture()
+    assert tags == frozenset({CULTURE}) and breakdown["culture"] != 0.5
+    r = client.delete(f"/api/v1/programs/{p['id']}/profile/consent", headers=owner["headers"])
+    assert r.status_code == 204
+    tags, breakdown = explain_culture()
+    assert tags == frozenset() and breakdown["culture"] == 0.5  # neutral: ignored
+
+
+def test_csv_imports_are_capped_in_rows(client, world, monkeypatch):
+    from api.services import csv_import
+    from tests.api.test_csv_import import GOOD_ROWS, HEADER, upload
+
+    monkeypatch.setattr(csv_import, "MAX_ROWS", 1)
+    r = upload(
+        client, world["program"], world["people"]["coordinator"]["headers"], HEADER + GOOD_ROWS
+    )
+    body = assert_problem(r, 422, "file")
+    assert "At most 1 rows" in body["errors"]["file"][0]
