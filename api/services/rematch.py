@@ -206,6 +206,7 @@ def _rematch(
     round_.stats = stats
     if dry_run:
         session.rollback()
+        summary.round_id = None  # nothing was written
     else:
         session.commit()
 
