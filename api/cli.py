@@ -114,6 +114,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     except seeding.SeedError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(summary.describe())
+    _demo_round()
     base = f"http://{host}:{port}"
     click.echo(
         f"\nAPI:      {base}/api/v1\nDocs:     {base}/api/docs\n"
@@ -127,6 +128,38 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
     # Werkzeug's server is enough for a local demo; production runs gunicorn (README).
     run_simple(host, port, current_app._get_current_object(), threaded=True)
+
+
+def _demo_round() -> None:
+    """Run the demo program's first matching round, so there is something to review."""
+    from sqlalchemy import select
+
+    from api.models import Account, Program, Round
+    from api.services import rounds, seeding
+
+    session = db.session()
+    coordinator = session.scalar(
+        select(Account).where(Account.email == seeding.COORDINATOR_EMAIL)
+    )
+    program = session.scalar(select(Program).where(Program.join_code == "DEMO-2026"))
+    if coordinator is None or program is None:
+        return
+    existing = session.scalar(select(Round).where(Round.program_id == program.id).limit(1))
+    if existing is not None:
+        click.echo(f"matching rounds exist already (see /api/v1/programs/{program.id}/rounds)")
+        return
+    round_ = rounds.start(session, coordinator, program.id, {})
+    done = rounds.execute(session, round_.id)
+    if done is None or done.status != "proposed":
+        click.echo("the demo round did not finish; see the round's error")
+        return
+    stats = done.stats or {}
+    click.echo(
+        f"matching round {done.id}: {stats.get('matched_count')} of "
+        f"{stats.get('mentee_count')} mentees matched, mean score "
+        f"{stats.get('mean_score')}, {stats.get('blocking_pairs')} blocking pairs; review it "
+        f"at /api/v1/programs/{program.id}/rounds/{done.id}/matches"
+    )
 
 
 @click.command("worker")

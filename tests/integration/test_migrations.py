@@ -62,3 +62,16 @@ def test_readiness_is_200_on_a_migrated_database(empty_database_url):
     from api.db import database
 
     database(app).engine.dispose()
+
+
+def test_the_demo_command_migrates_seeds_and_runs_a_first_round(empty_database_url):
+    app = create_app({"TESTING": True, "DATABASE_URL": empty_database_url, "REDIS_URL": None})
+    result = app.test_cli_runner().invoke(args=["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert "seeded program 'Global Engineering Peer Mentoring 2026' (created)" in result.output
+    assert "matching round 1:" in result.output and "/api/docs" in result.output
+    again = app.test_cli_runner().invoke(args=["demo", "--no-serve"])
+    assert again.exit_code == 0 and "matching rounds exist already" in again.output
+    from api.db import database
+
+    database(app).engine.dispose()
