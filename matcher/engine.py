@@ -6,9 +6,11 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from matcher import sparse
 from matcher.errors import MatcherError
 from matcher.features import Prepared, is_int, prepare
 from matcher.model import CRITERIA, RULES, Problem
@@ -19,6 +21,11 @@ from matcher.types import BoolArray, Int32Array, IntArray, JSONValue
 
 Progress = Callable[[str, float], None]
 _BLOCKING_CHUNK = 1 << 22
+#: Problems with more mentee-mentor pairs than this are solved without a dense
+#: score matrix (:mod:`matcher.sparse`): the dense path holds the int32 scores
+#: plus a float64 slot-expanded cost matrix, about 30 bytes per pair at
+#: realistic capacities, so 40e6 pairs stay near 1.2 GB.
+DENSE_PAIR_LIMIT = 40_000_000
 
 
 def _score(units: int) -> float:
@@ -75,11 +82,12 @@ def solve(problem: Problem, progress: Progress | None = None) -> Result:
             progress(phase, last[0])
 
     report("validating", 0.0)
-    staged = stage(problem, report)
-    prep, evaluator, scores, fixed = staged.prep, staged.evaluator, staged.scores, staged.fixed
-    n, m = prep.n, prep.m
+    prep = prepare(problem)
+    if prep.n * prep.m > DENSE_PAIR_LIMIT and prep.n > 0 and prep.m > 0:
+        return _solve_sparse(prep, report, started)
+    staged = stage(problem, report, prep=prep)
+    evaluator, scores, fixed = staged.evaluator, staged.scores, staged.fixed
     pool, pool_rows, pool_cols = staged.pool, staged.pool_rows, staged.pool_cols
-    settings = prep.settings
     feasible = scores >= 0
     scoring_seconds = staged.scoring_seconds
     staged_pool_seconds = staged.pool_seconds
@@ -88,15 +96,61 @@ def solve(problem: Problem, progress: Progress | None = None) -> Result:
     solution = solve_pool(pool, lambda f: report("solving", 0.45 + 0.45 * f))
     del pool, staged
     solve_seconds = time.perf_counter() - solve_start + staged_pool_seconds
+    feasible_count = int(np.count_nonzero(feasible))
+    del feasible
 
+    def unmatched(mentor_of: IntArray, assigned: IntArray) -> tuple[Unmatched, ...]:
+        return _unmatched(prep, scores, mentor_of, assigned)
+
+    def blocking(mentor_of: IntArray, all_cols: IntArray) -> int:
+        return count_blocking_pairs(scores, mentor_of, all_cols, prep.free)
+
+    return _finish(
+        prep,
+        evaluator,
+        fixed,
+        infeasible,
+        pool_rows[solution.rows],
+        pool_cols[solution.cols],
+        unmatched,
+        blocking,
+        report,
+        started,
+        {
+            "feasible_pairs": feasible_count,
+            "score_resolution": 1.0 / solution.grid,
+            "waiting_classes": solution.waiting_classes,
+            "solver": solution.solver,
+            "scoring_seconds": round(scoring_seconds, 6),
+            "solve_seconds": round(solve_seconds, 6),
+            "certified_optimal": True,
+            "pricing_rounds": 0,
+            "pairs_considered": feasible_count,
+            "first_solve_gap": 0.0,
+        },
+    )
+
+
+def _finish(
+    prep: Prepared,
+    evaluator: Evaluator,
+    fixed: tuple[tuple[int, int], ...],
+    infeasible: tuple[InfeasiblePin, ...],
+    rows: IntArray,
+    cols: IntArray,
+    unmatched_of: Callable[[IntArray, IntArray], tuple[Unmatched, ...]],
+    blocking_of: Callable[[IntArray, IntArray], int],
+    report: Progress,
+    started: float,
+    facts: dict[str, Any],
+) -> Result:
+    # Pairs, reasons and statistics of a solved problem (both paths).
+    n, m = prep.n, prep.m
+    settings = prep.settings
     report("reporting", 0.9)
-    all_rows = np.concatenate(
-        [np.asarray([i for i, _ in fixed], dtype=np.int64), pool_rows[solution.rows]]
-    )
-    all_cols = np.concatenate(
-        [np.asarray([j for _, j in fixed], dtype=np.int64), pool_cols[solution.cols]]
-    )
-    pinned_flags = [True] * len(fixed) + [False] * len(solution.rows)
+    all_rows = np.concatenate([np.asarray([i for i, _ in fixed], dtype=np.int64), rows])
+    all_cols = np.concatenate([np.asarray([j for _, j in fixed], dtype=np.int64), cols])
+    pinned_flags = [True] * len(fixed) + [False] * len(rows)
     block = evaluator.pairs(all_rows, all_cols)
     pairs = tuple(
         Pair(
@@ -111,7 +165,7 @@ def solve(problem: Problem, progress: Progress | None = None) -> Result:
     assigned = np.bincount(all_cols, minlength=m).astype(np.int64)
     mentor_of = np.full(n, -1, dtype=np.int64)
     mentor_of[all_rows] = all_cols
-    unmatched = _unmatched(prep, scores, mentor_of, assigned)
+    unmatched = unmatched_of(mentor_of, assigned)
 
     pair_units = block.score.astype(np.int64)
     total_units = int(pair_units.sum())
@@ -138,14 +192,9 @@ def solve(problem: Problem, progress: Progress | None = None) -> Result:
         ),
         needs_coverage=_needs_coverage(prep, all_rows, all_cols),
         mentor_load=_mentor_load(prep, assigned),
-        blocking_pairs=count_blocking_pairs(scores, mentor_of, all_cols, prep.free),
-        feasible_pairs=int(np.count_nonzero(feasible)),
-        score_resolution=1.0 / solution.grid,
-        waiting_classes=solution.waiting_classes,
-        solver=solution.solver,
-        scoring_seconds=round(scoring_seconds, 6),
-        solve_seconds=round(solve_seconds, 6),
+        blocking_pairs=blocking_of(mentor_of, all_cols),
         total_seconds=round(time.perf_counter() - started, 6),
+        **facts,
     )
     report("done", 1.0)
     return Result(pairs=pairs, unmatched=unmatched, infeasible_pins=infeasible, stats=stats)
@@ -167,7 +216,7 @@ class Staged:
     pool_seconds: float
 
 
-def stage(problem: Problem, report: Progress | None = None) -> Staged:
+def stage(problem: Problem, report: Progress | None = None, prep: Prepared | None = None) -> Staged:
     """Validate, place pins, score everything and build the pool to optimise.
 
     Parameters
@@ -176,6 +225,8 @@ def stage(problem: Problem, report: Progress | None = None) -> Staged:
         The problem.
     report : callable, optional
         ``report(phase, fraction)`` for progress.
+    prep : Prepared, optional
+        ``prepare(problem)`` when the caller already has it.
 
     Returns
     -------
@@ -188,28 +239,11 @@ def stage(problem: Problem, report: Progress | None = None) -> Staged:
         if report is not None:
             report(phase, fraction)
 
-    prep = prepare(problem)
+    if prep is None:
+        prep = prepare(problem)
     n, m = prep.n, prep.m
     evaluator = Evaluator(prep)
-
-    # Pins first, in order.
-    pin_rows = np.asarray([p[0] for p in prep.pins], dtype=np.int64)
-    pin_cols = np.asarray([p[1] for p in prep.pins], dtype=np.int64)
-    pin_block = evaluator.pairs(pin_rows, pin_cols)
-    pins_used = np.zeros(m, dtype=np.int64)
-    fixed: list[tuple[int, int]] = []
-    infeasible: list[InfeasiblePin] = []
-    for k, (i, j) in enumerate(prep.pins):
-        failed = [rule for rule in RULES if bool(pin_block.rules[rule][k])]
-        if not failed and pins_used[j] >= prep.free[j]:
-            failed = ["mentor_full"]
-        if failed:
-            infeasible.append(
-                InfeasiblePin(int(prep.mentees.ids[i]), int(prep.mentors.ids[j]), tuple(failed))
-            )
-        else:
-            fixed.append((i, j))
-            pins_used[j] += 1
+    fixed, infeasible, pins_used = place_pins(prep, evaluator)
 
     tell("scoring", 0.05)
     scoring_start = time.perf_counter()
@@ -247,14 +281,59 @@ def stage(problem: Problem, report: Progress | None = None) -> Staged:
         prep=prep,
         evaluator=evaluator,
         scores=scores,
-        fixed=tuple(fixed),
-        infeasible=tuple(infeasible),
+        fixed=fixed,
+        infeasible=infeasible,
         pool=pool,
         pool_rows=pool_rows,
         pool_cols=pool_cols,
         scoring_seconds=scoring_seconds,
         pool_seconds=time.perf_counter() - pool_start,
     )
+
+
+def place_pins(
+    prep: Prepared, evaluator: Evaluator
+) -> tuple[tuple[tuple[int, int], ...], tuple[InfeasiblePin, ...], IntArray]:
+    """Place the pins in order.
+
+    Parameters
+    ----------
+    prep : Prepared
+        The validated problem.
+    evaluator : Evaluator
+        Its evaluator.
+
+    Returns
+    -------
+    fixed : tuple of (int, int)
+        Placed pins as (mentee index, mentor index).
+    infeasible : tuple of InfeasiblePin
+        Pins that break a hard rule or find their mentor full.
+    pins_used : ndarray of int64, shape (m,)
+        Slots each mentor gives to pins.
+    """
+    m = prep.m
+
+    # Pins first, in order.
+    pin_rows = np.asarray([p[0] for p in prep.pins], dtype=np.int64)
+    pin_cols = np.asarray([p[1] for p in prep.pins], dtype=np.int64)
+    pin_block = evaluator.pairs(pin_rows, pin_cols)
+    pins_used = np.zeros(m, dtype=np.int64)
+    fixed: list[tuple[int, int]] = []
+    infeasible: list[InfeasiblePin] = []
+    for k, (i, j) in enumerate(prep.pins):
+        failed = [rule for rule in RULES if bool(pin_block.rules[rule][k])]
+        if not failed and pins_used[j] >= prep.free[j]:
+            failed = ["mentor_full"]
+        if failed:
+            infeasible.append(
+                InfeasiblePin(int(prep.mentees.ids[i]), int(prep.mentors.ids[j]), tuple(failed))
+            )
+        else:
+            fixed.append((i, j))
+            pins_used[j] += 1
+
+    return tuple(fixed), tuple(infeasible), pins_used
 
 
 def _unmatched(
@@ -481,6 +560,221 @@ def _explain(
                 breakdown={c: round(float(criteria[c][k]), 6) for c in CRITERIA},
                 weights=dict(weights),
                 overlap_minutes=int(overlap) if math.isfinite(overlap) else 0,
+            )
+        )
+    return tuple(out)
+
+
+def _solve_sparse(prep: Prepared, report: Progress, started: float) -> Result:
+    # The large-problem path: no dense score matrix; see matcher.sparse.
+    n, m = prep.n, prep.m
+    settings = prep.settings
+    evaluator = Evaluator(prep)
+    fixed, infeasible, pins_used = place_pins(prep, evaluator)
+    remaining = np.maximum(prep.free - pins_used, 0)
+    is_pinned = np.zeros(n, dtype=np.bool_)
+    is_pinned[[i for i, _ in fixed]] = True
+    open_cols = remaining > 0
+
+    report("scoring", 0.05)
+    scoring_start = time.perf_counter()
+    scan = sparse.first_scan(prep, evaluator, open_cols, is_pinned, report, 0.05, 0.4)
+    scoring_seconds = time.perf_counter() - scoring_start
+    solve_start = time.perf_counter()
+    pool_rows = np.flatnonzero(scan.pool_row).astype(np.int64)
+    pool_cols = np.flatnonzero(open_cols & (scan.degree > 0)).astype(np.int64)
+    col_index = np.full(m, -1, dtype=np.int64)
+    col_index[pool_cols] = np.arange(len(pool_cols), dtype=np.int64)
+    row_index = np.full(n, -1, dtype=np.int64)
+    row_index[pool_rows] = np.arange(len(pool_rows), dtype=np.int64)
+    pool = sparse.SparsePool(
+        rows=pool_rows,
+        cols=pool_cols,
+        slots=np.minimum(remaining[pool_cols], scan.degree[pool_cols]),
+        first_penalty_k=prep.load[pool_cols] + pins_used[pool_cols],
+        waiting_class=np.floor(prep.waiting[pool_rows] / settings.waiting_class_days).astype(
+            np.int64
+        ),
+        objective=settings.objective,
+        load_penalty=float(settings.load_penalty),
+        row_top=scan.row_top[pool_rows],
+        histogram=scan.histogram,
+        cand_p=row_index[scan.cand_rows],
+        cand_c=col_index[scan.cand_cols],
+        cand_s=scan.cand_scores,
+    )
+    fixed_rows = np.asarray([i for i, _ in fixed], dtype=np.int64)
+    fixed_cols = np.asarray([j for _, j in fixed], dtype=np.int64)
+    free_slots = np.maximum(prep.free, 0)
+
+    def current_of(rows: IntArray, cols: IntArray) -> sparse.Current:
+        all_rows = np.concatenate([fixed_rows, pool_rows[rows]])
+        all_cols = np.concatenate([fixed_cols, pool_cols[cols]])
+        own = np.full(n, -1, dtype=np.int64)
+        own[all_rows] = evaluator.pairs(all_rows, all_cols).score
+        worst = np.full(m, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(worst, all_cols, own[all_rows])
+        assigned = np.bincount(all_cols, minlength=m)
+        worst = np.where(assigned < prep.free, -1, worst)
+        return sparse.Current(own=own, worst=worst, spare=assigned < free_slots)
+
+    rounds = [0]
+
+    def tell(phase: str, fraction: float) -> None:
+        # Each certified solve reports 0 -> 1; later solves (fair) continue the
+        # climb, and `report` keeps the fraction from ever going down.
+        report(phase, 0.45 + 0.45 * (1.0 - 0.5 ** rounds[0] * (1.0 - fraction)) * 0.999)
+
+    def run(threshold: int | None, label: str) -> sparse.Certified:
+        out = sparse.certified_solve(prep, evaluator, pool, threshold, current_of, tell, label)
+        rounds[0] += 1
+        return out
+
+    solver_name = "min_weight_full_bipartite_matching+pricing"
+    pricing_rounds = 0
+    if len(pool_rows) == 0 or len(pool_cols) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        final = sparse.Certified(
+            empty,
+            empty,
+            0,
+            0,
+            0,
+            SCORE_SCALE,
+            0,
+            _plain_report(prep, evaluator, current_of(empty, empty), report),
+        )
+        solver_name = "none"
+        pricing_rounds = 1
+    else:
+        final = run(None, "")
+        pricing_rounds += final.rounds
+        if settings.objective == "fair" and len(final.rows) > 0:
+            target = len(final.rows)
+            upper = int(
+                np.partition(pool.row_top, len(pool_rows) - target)[len(pool_rows) - target]
+            )
+            cache: dict[int, sparse.Certified] = {}
+
+            def fits(t: int) -> bool:
+                nonlocal pricing_rounds
+                if t not in cache:
+                    cache[t] = run(t, f"fair threshold {t / SCORE_SCALE:.6f}: ")
+                    pricing_rounds += cache[t].rounds
+                return len(cache[t].rows) == target
+
+            if fits(upper):
+                best = upper
+            else:
+                candidates = np.flatnonzero(pool.histogram[:upper])[::-1]
+                # The lowest value admits the whole graph, which matches target.
+                ok, failed = len(candidates) - 1, -1
+                while ok - failed > 1:
+                    mid = (ok + failed) // 2
+                    if fits(int(candidates[mid])):
+                        ok = mid
+                    else:
+                        failed = mid
+                best = int(candidates[ok])
+            if best == int(pool.histogram.nonzero()[0][0]) and best not in cache:
+                cache[best] = final  # the whole graph: the first solve already is the answer
+            if best not in cache:  # pragma: no cover - fits() filled it
+                fits(best)
+            final = cache[best]
+    solve_seconds = time.perf_counter() - solve_start
+
+    gap = (final.value - final.first_value) / final.value if final.value > 0 else 0.0
+
+    def unmatched(mentor_of: IntArray, assigned: IntArray) -> tuple[Unmatched, ...]:
+        return _unmatched_sparse(prep, scan, final.report.spare_any, mentor_of)
+
+    def blocking(mentor_of: IntArray, all_cols: IntArray) -> int:
+        return final.report.blocking_pairs
+
+    return _finish(
+        prep,
+        evaluator,
+        fixed,
+        infeasible,
+        pool_rows[final.rows],
+        pool_cols[final.cols],
+        unmatched,
+        blocking,
+        report,
+        started,
+        {
+            "feasible_pairs": scan.feasible_pairs,
+            "score_resolution": 1.0 / final.grid,
+            "waiting_classes": final.waiting_classes,
+            "solver": solver_name,
+            "scoring_seconds": round(scoring_seconds, 6),
+            "solve_seconds": round(solve_seconds, 6),
+            "certified_optimal": True,
+            "pricing_rounds": pricing_rounds,
+            "pairs_considered": len(pool.cand_p),
+            "first_solve_gap": round(gap, 12),
+        },
+    )
+
+
+def _plain_report(
+    prep: Prepared, evaluator: Evaluator, current: sparse.Current, report: Progress
+) -> sparse.Report:
+    # Blocking pairs and spare mentors of a matching with nothing to optimise.
+    out = sparse.Report(spare_any=np.zeros(prep.n, dtype=np.bool_))
+    total = sparse.chunk_count(prep)
+    for number, (start, block) in enumerate(sparse.chunks(prep, evaluator)):
+        r = block.shape[0]
+        feasible = block >= 0
+        wide = block.astype(np.int64)
+        own = current.own[start : start + r]
+        out.blocking_pairs += int(
+            np.count_nonzero(feasible & (wide > own[:, None]) & (wide > current.worst[None, :]))
+        )
+        out.spare_any[start : start + r] = (feasible & current.spare[None, :]).any(axis=1)
+        report("reporting", 0.45 + 0.45 * (number + 1) / total)
+    return out
+
+
+def _unmatched_sparse(
+    prep: Prepared, scan: sparse.FirstScan, spare_any: BoolArray, mentor_of: IntArray
+) -> tuple[Unmatched, ...]:
+    # The same reasons as `_unmatched`, from the scans' per-row summaries.
+    rows = np.flatnonzero(mentor_of < 0).astype(np.int64)
+    if len(rows) == 0:
+        return ()
+    has_any = scan.has_any[rows]
+    counts = rule_counts(prep, rows[~has_any])
+    out: list[Unmatched] = []
+    k_none = 0
+    for pos, i in enumerate(rows.tolist()):
+        waiting = round(float(prep.waiting[i]), 6)
+        mentee_id = int(prep.mentees.ids[i])
+        if not has_any[pos]:
+            excluded: dict[str, JSONValue] = {name: int(counts[name][k_none]) for name in RULES}
+            k_none += 1
+            out.append(
+                Unmatched(
+                    mentee_id,
+                    "no_feasible_mentor",
+                    {"excluded_by": excluded, "mentor_count": prep.m, "waiting_days": waiting},
+                )
+            )
+            continue
+        reason = "not_selected" if bool(spare_any[i]) else "capacity_taken"
+        best = int(scan.best_col[i])
+        out.append(
+            Unmatched(
+                mentee_id,
+                reason,
+                {
+                    "feasible_mentors": int(scan.count[i]),
+                    "best_alternative": {
+                        "mentor_id": int(prep.mentors.ids[best]),
+                        "score": _score(int(scan.best_score[i])),
+                    },
+                    "waiting_days": waiting,
+                },
             )
         )
     return tuple(out)

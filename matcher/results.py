@@ -161,6 +161,20 @@ class Stats:
     scoring_seconds, solve_seconds, total_seconds : float
         Wall-clock time spent building the feasibility mask and scores, in
         the exact solve, and overall.
+    certified_optimal : bool
+        The matching is the exact optimum of the full problem: solved on the
+        whole score matrix (dense), or on a candidate subset whose LP duals
+        were checked against every pair left out (sparse, large problems).
+    pricing_rounds : int
+        Sparse path: passes over all pairs to price the ones left out (0 on
+        the dense path).
+    pairs_considered : int
+        Mentee-mentor pairs the exact solver saw: all feasible pairs (dense),
+        or the candidates plus the pairs added by pricing (sparse).
+    first_solve_gap : float
+        Sparse path: relative gap ``(opt - first) / opt`` of the exact integer
+        objective between the first candidate-only solve and the certified
+        optimum (0 on the dense path).
     """
 
     objective: str
@@ -184,6 +198,10 @@ class Stats:
     scoring_seconds: float
     solve_seconds: float
     total_seconds: float
+    certified_optimal: bool = True
+    pricing_rounds: int = 0
+    pairs_considered: int = 0
+    first_solve_gap: float = 0.0
 
     def to_dict(self) -> dict[str, JSONValue]:
         """Return the statistics as JSON data.
@@ -215,6 +233,10 @@ class Stats:
             "scoring_seconds": self.scoring_seconds,
             "solve_seconds": self.solve_seconds,
             "total_seconds": self.total_seconds,
+            "certified_optimal": self.certified_optimal,
+            "pricing_rounds": self.pricing_rounds,
+            "pairs_considered": self.pairs_considered,
+            "first_solve_gap": self.first_solve_gap,
         }
 
 

@@ -1,0 +1,153 @@
+"""The large-problem path: candidates, duals and pricing give the dense optimum."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from unittest import mock
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import matcher.engine
+import matcher.sparse
+from matcher import Problem, Result, solve
+from tests.unit.helpers import (
+    mentee,
+    mentor,
+    needs_only,
+    objective_key,
+    pair_table,
+    place_pins,
+    problems,
+)
+from tests.unit.test_solve_properties import check_invariants
+
+OBJECTIVES = ("max_participation", "max_score", "fair")
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def with_objective(problem: Problem, objective: str) -> Problem:
+    return replace(problem, settings=replace(problem.settings, objective=objective))
+
+
+def solve_sparse(problem: Problem, candidates: int = 1, per_row: int = 1, chunk: int = 7) -> Result:
+    with (
+        mock.patch.object(matcher.engine, "DENSE_PAIR_LIMIT", -1),
+        mock.patch.object(matcher.sparse, "CANDIDATES_PER_ROW", candidates),
+        mock.patch.object(matcher.sparse, "PRICING_PER_ROW", per_row),
+        mock.patch.object(matcher.sparse, "CHUNK_ELEMENTS", chunk),
+    ):
+        return solve(problem)
+
+
+COMPARED = (
+    "matched_count",
+    "pinned_count",
+    "objective_total",
+    "fair_min_score",
+    "blocking_pairs",
+    "feasible_pairs",
+    "score_resolution",
+    "waiting_classes",
+)
+
+
+@FAST
+@given(
+    st.one_of(problems(), problems(contested=True)),
+    st.integers(1, 3),
+    st.integers(1, 2),
+    st.sampled_from([1, 7, 1 << 20]),
+)
+def test_the_sparse_path_reaches_the_dense_optimum_for_every_objective(
+    problem: Problem, candidates: int, per_row: int, chunk: int
+) -> None:
+    table = pair_table(problem)
+    setup = place_pins(problem, table)
+    for objective in OBJECTIVES:
+        current = with_objective(problem, objective)
+        dense = solve(current)
+        sparse = solve_sparse(current, candidates, per_row, chunk)
+        check_invariants(current, sparse)
+        keys = [
+            objective_key(
+                current,
+                table,
+                setup,
+                [(p.mentee_id, p.mentor_id) for p in r.pairs if not p.pinned],
+                objective,
+            )
+            for r in (dense, sparse)
+        ]
+        assert keys[0] == keys[1], objective
+        d, s = dense.stats.to_dict(), sparse.stats.to_dict()
+        assert s["certified_optimal"] is True
+        assert s["pricing_rounds"] >= 1 or not (problem.mentees and problem.mentors)
+        assert 0.0 <= s["first_solve_gap"] <= 1.0
+        if dense.stats.matched_count == sparse.stats.matched_count and {
+            (p.mentee_id, p.mentor_id) for p in dense.pairs
+        } == {(p.mentee_id, p.mentor_id) for p in sparse.pairs}:
+            # Same matching: every figure and every reason agrees too.
+            for key in COMPARED:
+                assert d[key] == s[key], key
+            assert [u.to_dict() for u in dense.unmatched] == [
+                u.to_dict() for u in sparse.unmatched
+            ]
+        else:
+            for key in ("matched_count", "objective_total", "fair_min_score", "feasible_pairs"):
+                assert d[key] == s[key], key
+        json.dumps(sparse.to_dict())
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(contested=True))
+def test_sparse_progress_never_goes_down_and_ends_at_one(problem: Problem) -> None:
+    seen: list[tuple[str, float]] = []
+    with (
+        mock.patch.object(matcher.engine, "DENSE_PAIR_LIMIT", -1),
+        mock.patch.object(matcher.sparse, "CANDIDATES_PER_ROW", 1),
+        mock.patch.object(matcher.sparse, "CHUNK_ELEMENTS", 5),
+    ):
+        solve(with_objective(problem, "fair"), progress=lambda p, f: seen.append((p, f)))
+    fractions = [f for _, f in seen]
+    assert fractions == sorted(fractions)
+    assert seen[-1] == ("done", 1.0)
+    assert all(0.0 <= f <= 1.0 for f in fractions)
+
+
+def test_pricing_adds_the_pairs_the_first_solve_left_out_and_certifies() -> None:
+    # Both mentees' best mentor is A (one slot): with one candidate each, the first
+    # solve matches one mentee; pricing finds B for the other.
+    problem = Problem(
+        mentees=(mentee(1, needs=(("a", 2),)), mentee(2, needs=(("a", 3),))),
+        mentors=(
+            mentor(10, strengths=(("a", 3),), capacity=1),
+            mentor(11, strengths=(("a", 1),), capacity=1),
+        ),
+        settings=needs_only(),
+    )
+    for objective in OBJECTIVES:
+        current = with_objective(problem, objective)
+        result = solve_sparse(current)
+        dense = solve(current)
+        assert result.stats.matched_count == 2
+        assert result.stats.objective_total == dense.stats.objective_total
+        assert result.stats.certified_optimal
+        assert result.stats.pricing_rounds >= 2
+        assert result.stats.first_solve_gap > 0
+        assert result.stats.pairs_considered == 4  # both mentees priced B in
+        assert result.stats.solver == "min_weight_full_bipartite_matching+pricing"
+
+
+def test_the_dense_path_reports_itself_certified_without_pricing() -> None:
+    problem = Problem(
+        mentees=(mentee(1, needs=(("a", 2),)),),
+        mentors=(mentor(10, strengths=(("a", 3),), capacity=1),),
+        settings=needs_only(),
+    )
+    stats = solve(problem).stats.to_dict()
+    assert stats["certified_optimal"] is True
+    assert stats["pricing_rounds"] == 0
+    assert stats["first_solve_gap"] == 0.0
+    assert stats["pairs_considered"] == stats["feasible_pairs"] == 1
