@@ -11,9 +11,9 @@ is found differs:
 2. the restricted problem (candidate edges only) is solved exactly with
    ``min_weight_full_bipartite_matching``;
 3. optimal LP duals of the restricted problem are computed from the matching
-   (``u`` per mentee, ``v`` per slot, by Bellman-Ford on the difference
-   constraints that complementary slackness imposes) and checked in exact
-   int64 arithmetic;
+   (``u`` per mentee, ``v`` per slot, by a vectorised int64 Bellman-Ford on the
+   difference constraints that complementary slackness imposes) and checked
+   exactly;
 4. every pair left out is priced, chunk by chunk: ``w - u_i - v_s > 0`` for
    some slot ``s`` of its mentor means the duals are not feasible for the
    full problem, so the most profitable such pairs join the candidates and
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import bellman_ford, min_weight_full_bipartite_matching
+from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from matcher.features import Prepared
 from matcher.scoring import SCORE_SCALE, Evaluator
@@ -41,8 +41,12 @@ from matcher.types import BoolArray, Int32Array, IntArray
 
 #: Best feasible mentors kept per mentee before the first sparse solve.
 CANDIDATES_PER_ROW = 16
+#: Best pool mentees kept per mentor (so that every slot has candidates).
+CANDIDATES_PER_MENTOR = 8
 #: Most violating pairs added per mentee in one pricing round.
 PRICING_PER_ROW = 8
+#: Further pairs per mentee kept aside by a pricing pass for cheap re-pricing.
+RESERVE_PER_ROW = 16
 #: Elements per scoring chunk of the sparse path.
 CHUNK_ELEMENTS = 1 << 21
 
@@ -147,6 +151,9 @@ def first_scan(
     rows_parts: list[IntArray] = []
     cols_parts: list[IntArray] = []
     score_parts: list[IntArray] = []
+    depth = CANDIDATES_PER_MENTOR
+    col_scores = np.full((depth, m), -1, dtype=np.int32)
+    col_rows = np.full((depth, m), -1, dtype=np.int64)
     for number, (start, block) in enumerate(chunks(prep, evaluator)):
         r = block.shape[0]
         rows = np.arange(start, start + r, dtype=np.int64)
@@ -178,14 +185,32 @@ def first_scan(
             vals = np.take_along_axis(sub, idx, axis=1)
             keep = vals >= 0
             pool_rows_here = rows[in_pool]
+            if depth:
+                # Running best `depth` pool mentees of every mentor.
+                both = np.concatenate([col_scores, sub])
+                both_rows = np.concatenate(
+                    [col_rows, np.broadcast_to(pool_rows_here[:, None], sub.shape)]
+                )
+                if len(both) > depth:
+                    pick = np.argpartition(-both, depth - 1, axis=0)[:depth]
+                    col_scores = np.take_along_axis(both, pick, axis=0)
+                    col_rows = np.take_along_axis(both_rows, pick, axis=0)
+                else:
+                    col_scores, col_rows = both, both_rows
             rows_parts.append(np.broadcast_to(pool_rows_here[:, None], idx.shape)[keep])
             cols_parts.append(np.asarray(idx, dtype=np.int64)[keep])
             score_parts.append(vals[keep].astype(np.int64))
         tell("scoring", lo + (hi - lo) * (number + 1) / total)
-    if rows_parts:
-        out.cand_rows = np.concatenate(rows_parts).astype(np.int64)
-        out.cand_cols = np.concatenate(cols_parts).astype(np.int64)
-        out.cand_scores = np.concatenate(score_parts).astype(np.int64)
+    found = col_scores >= 0
+    rows_parts.append(col_rows[found])
+    cols_parts.append(np.broadcast_to(np.arange(m, dtype=np.int64)[None, :], found.shape)[found])
+    score_parts.append(col_scores[found].astype(np.int64))
+    cand_rows = np.concatenate(rows_parts).astype(np.int64)
+    cand_cols = np.concatenate(cols_parts).astype(np.int64)
+    _, first = np.unique(cand_rows * max(m, 1) + cand_cols, return_index=True)
+    out.cand_rows = cand_rows[first]
+    out.cand_cols = cand_cols[first]
+    out.cand_scores = np.concatenate(score_parts).astype(np.int64)[first]
     return out
 
 
@@ -331,7 +356,8 @@ def _duals(
     matched mentee ``q`` (weight ``W_q``) and ``u = 0`` / ``v = 0`` for
     unmatched mentees / slots; dual feasibility then reads as difference
     constraints on ``u`` (``u_q - u_p <= W_q - w_ps``, ``L_p <= u_p <= W_p``),
-    solved by shortest paths from a root node.
+    solved by shortest paths (Bellman-Ford from the upper bounds, so the
+    largest solution) and then checked edge by edge.
     """
     mate = np.full(n_slots, -1, dtype=np.int64)
     mate[slot] = mentee
@@ -348,19 +374,32 @@ def _duals(
     lower = np.zeros(n_p, dtype=np.int64)
     free_slot = q < 0
     np.maximum.at(lower, ep[free_slot], w[free_slot])
-    root = n_p
-    src = np.concatenate([ep[to_mate], np.full(n_p, root, dtype=np.int64), np.arange(n_p)])
-    dst = np.concatenate([q[to_mate], np.arange(n_p), np.full(n_p, root, dtype=np.int64)])
-    length = np.concatenate([own_w[q[to_mate]] - w[to_mate], own_w, -lower]).astype(np.float64)
-    graph = sp.csr_array((length, (src, dst)), shape=(n_p + 1, n_p + 1))
-    dist = np.asarray(bellman_ford(graph, directed=True, indices=root), dtype=np.float64)
-    u = np.rint(dist[:n_p]).astype(np.int64)
+    # Largest u with u_p <= W_p (u = 0 unmatched) and u_q <= u_p + W_q - w_ps:
+    # Bellman-Ford from these upper bounds, vectorised, in exact int64.
+    src, dst = ep[to_mate], q[to_mate]
+    length = own_w[dst] - w[to_mate]
+    order = np.argsort(dst, kind="stable")
+    src, dst, length = src[order], dst[order], length[order]
+    heads = np.flatnonzero(np.r_[True, dst[1:] != dst[:-1]]) if len(dst) else np.zeros(0, np.int64)
+    targets = dst[heads]
+    u = own_w.copy()
+    for _ in range(n_p + 1):
+        if not len(heads):
+            break
+        best = np.minimum.reduceat(u[src] + length, heads)
+        lower_now = best < u[targets]
+        if not lower_now.any():
+            break
+        u[targets[lower_now]] = best[lower_now]
+    else:  # pragma: no cover - a negative cycle: the matching was not optimal
+        raise AssertionError("sparse solver: no dual for the matching")
     v = np.zeros(n_slots, dtype=np.int64)
     v[slot] = own_w[mentee] - u[mentee]
     ok = (
         bool((u >= 0).all())
         and bool((v >= 0).all())
         and bool((u[~key_matched] == 0).all())
+        and bool((u >= lower).all())
         and bool((u[ep] + v[es] >= w).all())
     )
     if not ok:  # pragma: no cover - would be a bug, never an approximation
@@ -406,10 +445,10 @@ def certified_solve(
     thr = 0 if threshold is None else max(threshold, 0)
     pool_index = np.full(prep.n, -1, dtype=np.int64)
     pool_index[pool.rows] = np.arange(n_p, dtype=np.int64)
-    first_value: int | None = None
     rounds = 0
     total_chunks = chunk_count(prep)
-    while True:
+
+    def solve_restricted() -> tuple[IntArray, IntArray, IntArray, IntArray, int]:
         use = pool.cand_s >= thr
         ep, es, w = _expand(
             weights,
@@ -429,19 +468,25 @@ def certified_solve(
         else:
             u, v = np.zeros(n_p, dtype=np.int64), np.zeros(n_slots, dtype=np.int64)
             value = 0
-        if first_value is None:
-            first_value = value
         cols = weights.slot_mentor[slot]
         ordered = np.argsort(mentee, kind="stable")
-        sol_rows, sol_cols = mentee[ordered], cols[ordered]
         # Mentor-level dual: the cheapest slot of each mentor (every pool mentor has one).
         big_v = np.minimum.reduceat(weights.slot_penalty + v, weights.slot_start)
+        return u, big_v, mentee[ordered], cols[ordered], value
+
+    state = solve_restricted()
+    first_value = state[4]
+    while True:
+        u, big_v, sol_rows, sol_cols, value = state
         current = current_of(sol_rows, sol_cols)
         report = Report(spare_any=np.zeros(prep.n, dtype=np.bool_))
         rounds += 1
         new_p: list[IntArray] = []
         new_c: list[IntArray] = []
         new_s: list[IntArray] = []
+        res_p: list[IntArray] = []
+        res_c: list[IntArray] = []
+        res_s: list[IntArray] = []
         for number, (start, block) in enumerate(chunks(prep, evaluator)):
             r = block.shape[0]
             own = current.own[start : start + r]
@@ -462,22 +507,31 @@ def certified_solve(
                     - u[p_in][:, None]
                     - big_v[None, :]
                 )
-                violating = (sub >= thr) & (reduced > 0)
-                if violating.any():
-                    rr, cc = np.nonzero(violating)
-                    profit = reduced[rr, cc]
-                    order = np.lexsort((-profit, rr))
-                    rr, cc = rr[order], cc[order]
-                    first = np.searchsorted(rr, rr)
-                    rank = np.arange(len(rr)) - first
-                    keep = rank < PRICING_PER_ROW
-                    rr, cc = rr[keep], cc[keep]
-                    new_p.append(p_in[rr])
-                    new_c.append(cc.astype(np.int64))
-                    new_s.append(sub[rr, cc])
+                valid = sub >= thr
+                if valid.any():
+                    # The most profitable pairs of each row: the violating ones join
+                    # the candidates, the others wait in the reserve.
+                    masked = np.where(valid, reduced, -(1 << 62))  # negation must not overflow
+                    k = min(PRICING_PER_ROW + RESERVE_PER_ROW, masked.shape[1])
+                    if k < masked.shape[1]:
+                        top = np.argpartition(-masked, k - 1, axis=1)[:, :k]
+                    else:
+                        top = np.broadcast_to(np.arange(masked.shape[1]), masked.shape)
+                    rr = np.repeat(np.arange(len(p_in)), top.shape[1])
+                    cc = np.asarray(top, dtype=np.int64).reshape(-1)
+                    red = masked[rr, cc]
+                    ok = valid[rr, cc]
+                    add = ok & (red > 0)
+                    wait = ok & (red <= 0)
+                    new_p.append(p_in[rr[add]])
+                    new_c.append(cc[add])
+                    new_s.append(sub[rr[add], cc[add]])
+                    res_p.append(p_in[rr[wait]])
+                    res_c.append(cc[wait])
+                    res_s.append(sub[rr[wait], cc[wait]])
             done = (number + 1) / total_chunks
             tell(f"{label}pricing round {rounds}", 1.0 - 0.5 ** (rounds - 1) + 0.5**rounds * done)
-        if not new_p:
+        if not sum(len(x) for x in new_p):
             return Certified(
                 rows=sol_rows,
                 cols=sol_cols,
@@ -491,3 +545,19 @@ def certified_solve(
         pool.cand_p = np.concatenate([pool.cand_p, *new_p])
         pool.cand_c = np.concatenate([pool.cand_c, *new_c])
         pool.cand_s = np.concatenate([pool.cand_s, *new_s])
+        reserve = (np.concatenate(res_p), np.concatenate(res_c), np.concatenate(res_s))
+        # Cheap rounds first: re-solve and price only the reserve until it is clean;
+        # the next full pass then usually certifies at once.
+        state = solve_restricted()
+        while len(reserve[0]):
+            u, big_v = state[0], state[1]
+            rp, rc, rs = reserve
+            profit = weights.base(rs, weights.omega[rp]) - u[rp] - big_v[rc]
+            move = profit > 0
+            if not move.any():
+                break
+            pool.cand_p = np.concatenate([pool.cand_p, rp[move]])
+            pool.cand_c = np.concatenate([pool.cand_c, rc[move]])
+            pool.cand_s = np.concatenate([pool.cand_s, rs[move]])
+            reserve = (rp[~move], rc[~move], rs[~move])
+            state = solve_restricted()

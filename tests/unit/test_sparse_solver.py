@@ -31,11 +31,21 @@ def with_objective(problem: Problem, objective: str) -> Problem:
     return replace(problem, settings=replace(problem.settings, objective=objective))
 
 
-def solve_sparse(problem: Problem, candidates: int = 1, per_row: int = 1, chunk: int = 7) -> Result:
+def solve_sparse(
+    problem: Problem,
+    candidates: int = 1,
+    per_row: int = 1,
+    chunk: int = 7,
+    reserve: int = 0,
+    per_mentor: int = 0,
+) -> Result:
+    # Tiny candidate sets, so that the first solve misses pairs and pricing must find them.
     with (
         mock.patch.object(matcher.engine, "DENSE_PAIR_LIMIT", -1),
         mock.patch.object(matcher.sparse, "CANDIDATES_PER_ROW", candidates),
+        mock.patch.object(matcher.sparse, "CANDIDATES_PER_MENTOR", per_mentor),
         mock.patch.object(matcher.sparse, "PRICING_PER_ROW", per_row),
+        mock.patch.object(matcher.sparse, "RESERVE_PER_ROW", reserve),
         mock.patch.object(matcher.sparse, "CHUNK_ELEMENTS", chunk),
     ):
         return solve(problem)
@@ -59,16 +69,18 @@ COMPARED = (
     st.integers(1, 3),
     st.integers(1, 2),
     st.sampled_from([1, 7, 1 << 20]),
+    st.sampled_from([0, 1, 16]),
+    st.integers(0, 2),
 )
 def test_the_sparse_path_reaches_the_dense_optimum_for_every_objective(
-    problem: Problem, candidates: int, per_row: int, chunk: int
+    problem: Problem, candidates: int, per_row: int, chunk: int, reserve: int, per_mentor: int
 ) -> None:
     table = pair_table(problem)
     setup = place_pins(problem, table)
     for objective in OBJECTIVES:
         current = with_objective(problem, objective)
         dense = solve(current)
-        sparse = solve_sparse(current, candidates, per_row, chunk)
+        sparse = solve_sparse(current, candidates, per_row, chunk, reserve, per_mentor)
         check_invariants(current, sparse)
         keys = [
             objective_key(
@@ -91,9 +103,7 @@ def test_the_sparse_path_reaches_the_dense_optimum_for_every_objective(
             # Same matching: every figure and every reason agrees too.
             for key in COMPARED:
                 assert d[key] == s[key], key
-            assert [u.to_dict() for u in dense.unmatched] == [
-                u.to_dict() for u in sparse.unmatched
-            ]
+            assert [u.to_dict() for u in dense.unmatched] == [u.to_dict() for u in sparse.unmatched]
         else:
             for key in ("matched_count", "objective_total", "fair_min_score", "feasible_pairs"):
                 assert d[key] == s[key], key
