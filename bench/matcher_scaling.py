@@ -28,6 +28,15 @@ Usage::
     python bench/matcher_scaling.py                 # all sizes, both objectives
     python bench/matcher_scaling.py --quick         # 1,000 x 250 only
     python bench/matcher_scaling.py --sizes 1000x250,5000x1250 --repeat 3
+    python bench/matcher_scaling.py --scale         # the certified sparse path
+
+``--scale`` runs the large-problem path (``matcher.sparse``: chunked scoring,
+candidates, duals, pricing) at 10,000 x 2,500, 50,000 x 12,500 and
+100,000 x 25,000 (or ``--sizes``) for every objective, once each in a fresh
+process, and prints per run: the total time against the target (20 s, 2 min,
+5 min), peak memory against 8 GB, pricing passes, the first-solve gap and
+whether the result is certified optimal. It first checks at 5,000 x 1,250
+that the sparse and the dense path reach the same objective value.
 
 By default a size is repeated 5 times up to 1e6 pairs, 3 times up to 1e7 and
 once above (10,000 x 2,500 takes about two minutes per run with baselines).
@@ -272,6 +281,112 @@ def run_one(n_mentees: int, n_mentors: int, objective: str, seed: int) -> dict[s
     }
 
 
+SCALE_SIZES = ((10000, 2500), (50000, 12500), (100000, 25000))
+SCALE_TARGETS = {10000 * 2500: 20.0, 50000 * 12500: 120.0, 100000 * 25000: 300.0}
+PEAK_TARGET_MIB = 8 * 1024
+SCALE_OBJECTIVES = ("max_participation", "max_score", "fair")
+
+
+def run_scale(
+    n_mentees: int, n_mentors: int, objective: str, seed: int, path: str
+) -> dict[str, object]:
+    """Solve one cohort on the given path (``sparse``, ``dense`` or ``auto``) in this process.
+
+    Returns
+    -------
+    dict
+        Timings, peak memory and the sparse-path statistics.
+    """
+    from dataclasses import replace
+    from unittest import mock
+
+    import matcher.engine
+
+    problem = generate(n_mentees, n_mentors, seed)
+    problem = replace(problem, settings=replace(problem.settings, objective=objective))
+    limit = {"sparse": -1, "dense": 1 << 62}.get(path, matcher.engine.DENSE_PAIR_LIMIT)
+    phases: list[str] = []
+
+    def progress(phase: str, fraction: float) -> None:
+        if not phases or phases[-1] != phase:
+            phases.append(phase)
+
+    start = time.perf_counter()
+    with mock.patch.object(matcher.engine, "DENSE_PAIR_LIMIT", limit):
+        result = solve(problem, progress=progress)
+    total = time.perf_counter() - start
+    stats = result.stats
+    return {
+        "total": total,
+        "scoring": stats.scoring_seconds,
+        "solve": stats.solve_seconds,
+        "peak_mib": _peak_mib(),
+        "objective_total": stats.objective_total,
+        "matched": stats.matched_count,
+        "fair_min_score": stats.fair_min_score,
+        "certified": stats.certified_optimal,
+        "rounds": stats.pricing_rounds,
+        "gap": stats.first_solve_gap,
+        "considered": stats.pairs_considered,
+        "feasible": stats.feasible_pairs,
+        "solver": stats.solver,
+        "phases": len(phases),
+    }
+
+
+def _worker(spec: str) -> dict[str, object]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--scale-worker", spec]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def scale(sizes: list[tuple[int, int]], objectives: list[str], seed: int) -> int:
+    """Run the ``--scale`` benchmark; return 1 when a check fails."""
+    failed = 0
+    print(f"cpus={os.cpu_count()} python={sys.version.split()[0]} reference={REFERENCE_DATE}")
+    print("same objective value, sparse vs dense, 5,000 x 1,250:")
+    for objective in objectives:
+        runs = {
+            path: _worker(f"5000:1250:{objective}:{seed}:{path}") for path in ("sparse", "dense")
+        }
+        same = all(
+            runs["sparse"][k] == runs["dense"][k]
+            for k in ("objective_total", "matched", "fair_min_score")
+        )
+        failed += not same
+        print(
+            f"  {objective:>17}: sparse {runs['sparse']['objective_total']} "
+            f"({runs['sparse']['total']:.1f} s, {runs['sparse']['rounds']} passes) "
+            f"dense {runs['dense']['objective_total']} ({runs['dense']['total']:.1f} s) "
+            f"{'SAME' if same else 'DIFFERENT'}",
+            flush=True,
+        )
+    print(
+        f"{'size':>15} {'objective':>17} {'total s':>8} {'target':>6} {'scoring':>8} "
+        f"{'solve':>7} {'peak MiB':>8} {'passes':>6} {'first gap':>10} {'certified':>9} "
+        f"{'considered':>10} {'matched':>7}  ok"
+    )
+    for n, m in sizes:
+        target = SCALE_TARGETS.get(n * m, float("inf"))
+        for objective in objectives:
+            run = _worker(f"{n}:{m}:{objective}:{seed}:sparse")
+            ok = (
+                float(run["total"]) <= target  # type: ignore[arg-type]
+                and float(run["peak_mib"]) <= PEAK_TARGET_MIB  # type: ignore[arg-type]
+                and bool(run["certified"])
+            )
+            failed += not ok
+            print(
+                f"{n:>7}x{m:<7} {objective:>17} {run['total']:>8.1f} {target:>6.0f} "
+                f"{run['scoring']:>8.1f} {run['solve']:>7.1f} {run['peak_mib']:>8.0f} "
+                f"{run['rounds']:>6} {run['gap']:>10.3g} {run['certified']!s:>9} "
+                f"{run['considered']:>10} {run['matched']:>7}  {'yes' if ok else 'NO'}",
+                flush=True,
+            )
+    return 1 if failed else 0
+
+
 def _parse_sizes(text: str) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for part in text.split(","):
@@ -287,8 +402,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--objectives", default=",".join(OBJECTIVES))
     parser.add_argument("--repeat", type=int, default=None, help="runs per size (median shown)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--scale", action="store_true", help="the certified sparse path")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--scale-worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+
+    if args.scale_worker:
+        n, m, objective, seed, path = args.scale_worker.split(":")
+        print(json.dumps(run_scale(int(n), int(m), objective, int(seed), path)))
+        return 0
+    if args.scale:
+        objectives = (
+            [o.strip() for o in args.objectives.split(",") if o.strip()]
+            if args.objectives != ",".join(OBJECTIVES)
+            else list(SCALE_OBJECTIVES)
+        )
+        sizes = _parse_sizes(args.sizes) if args.sizes else list(SCALE_SIZES)
+        return scale(sizes, objectives, args.seed)
 
     if args.worker:
         n, m, objective, seed = args.worker.split(":")

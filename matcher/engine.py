@@ -657,29 +657,39 @@ def _solve_sparse(prep: Prepared, report: Progress, started: float) -> Result:
             cache: dict[int, sparse.Certified] = {}
 
             def fits(t: int) -> bool:
+                # Certified: the maximum matching over all pairs >= t reaches target.
                 nonlocal pricing_rounds
                 if t not in cache:
                     cache[t] = run(t, f"fair threshold {t / SCORE_SCALE:.6f}: ")
                     pricing_rounds += cache[t].rounds
                 return len(cache[t].rows) == target
 
-            if fits(upper):
-                best = upper
-            else:
-                candidates = np.flatnonzero(pool.histogram[:upper])[::-1]
-                # The lowest value admits the whole graph, which matches target.
-                ok, failed = len(candidates) - 1, -1
+            # Distinct pool scores up to the bound, highest first. Search the
+            # candidates alone first (no pass over the scores): they already hold a
+            # maximum matching, so the lowest value fits, and a value that fits
+            # there fits everywhere. The true threshold is at or above theirs.
+            values = np.flatnonzero(pool.histogram[: upper + 1])[::-1]
+            lo_fit, hi_fail = len(values) - 1, -1
+            while lo_fit - hi_fail > 1:
+                mid = (lo_fit + hi_fail) // 2
+                if sparse.candidate_matching_size(pool, int(values[mid])) == target:
+                    lo_fit = mid
+                else:
+                    hi_fail = mid
+            # Then certified probes above it; usually the next value up fails at once.
+            ok, failed = lo_fit, -1
+            if ok > 0 and fits(int(values[ok - 1])):
+                ok -= 1
                 while ok - failed > 1:
                     mid = (ok + failed) // 2
-                    if fits(int(candidates[mid])):
+                    if fits(int(values[mid])):
                         ok = mid
                     else:
                         failed = mid
-                best = int(candidates[ok])
-            if best == int(pool.histogram.nonzero()[0][0]) and best not in cache:
-                cache[best] = final  # the whole graph: the first solve already is the answer
-            if best not in cache:  # pragma: no cover - fits() filled it
-                fits(best)
+            best = int(values[ok])
+            if best not in cache:
+                cache[best] = run(best, f"fair threshold {best / SCORE_SCALE:.6f}: ")
+                pricing_rounds += cache[best].rounds
             final = cache[best]
     solve_seconds = time.perf_counter() - solve_start
 

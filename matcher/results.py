@@ -157,7 +157,8 @@ class Stats:
         Distinct waiting-time classes among the mentees that were optimised.
     solver : str
         ``"linear_sum_assignment"`` (dense) or ``"min_weight_full_bipartite_matching"``
-        (sparse, below 50% feasible pairs); ``"none"`` when nothing was optimised.
+        (sparse, below 50% feasible pairs); ``"min_weight_full_bipartite_matching+pricing"``
+        on the large-problem path; ``"none"`` when nothing was optimised.
     scoring_seconds, solve_seconds, total_seconds : float
         Wall-clock time spent building the feasibility mask and scores, in
         the exact solve, and overall.
@@ -174,7 +175,8 @@ class Stats:
     first_solve_gap : float
         Sparse path: relative gap ``(opt - first) / opt`` of the exact integer
         objective between the first candidate-only solve and the certified
-        optimum (0 on the dense path).
+        optimum (0 on the dense path; for ``fair``, of the solve at the final
+        threshold, which starts from the candidates the search gathered).
     """
 
     objective: str

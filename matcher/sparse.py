@@ -561,3 +561,34 @@ def certified_solve(
             pool.cand_s = np.concatenate([pool.cand_s, rs[move]])
             reserve = (rp[~move], rc[~move], rs[~move])
             state = solve_restricted()
+
+
+def candidate_matching_size(pool: SparsePool, threshold: int) -> int:
+    """Size of a maximum matching using only candidate pairs scoring >= threshold.
+
+    A lower bound of the same size over all pairs (the candidates are a
+    subset), computed without any pass over the scores.
+
+    Parameters
+    ----------
+    pool : SparsePool
+        The pool and its current candidates.
+    threshold : int
+        Minimum score.
+
+    Returns
+    -------
+    int
+        Matched mentees.
+    """
+    weights = Weights(pool)
+    use = pool.cand_s >= max(threshold, 0)
+    ep, es, w = _expand(
+        weights,
+        pool,
+        pool.cand_p[use],
+        pool.cand_c[use],
+        weights.base(pool.cand_s[use], weights.omega[pool.cand_p[use]]),
+    )
+    mentee, _ = _match(len(pool.rows), weights.n_slots, ep, es, w)
+    return len(mentee)
