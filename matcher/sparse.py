@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+from scipy.sparse.csgraph import maximum_bipartite_matching, min_weight_full_bipartite_matching
 
 from matcher.features import Prepared
 from matcher.scoring import SCORE_SCALE, Evaluator
@@ -583,12 +583,21 @@ def candidate_matching_size(pool: SparsePool, threshold: int) -> int:
     """
     weights = Weights(pool)
     use = pool.cand_s >= max(threshold, 0)
-    ep, es, w = _expand(
-        weights,
-        pool,
-        pool.cand_p[use],
-        pool.cand_c[use],
-        weights.base(pool.cand_s[use], weights.omega[pool.cand_p[use]]),
+    p, c = pool.cand_p[use], pool.cand_c[use]
+    # Every slot-level edge, whatever its weight: only the cardinality counts.
+    ep, es, _ = _expand(weights, pool, p, c, np.ones(len(p), dtype=np.int64) << 62)
+    n_p, n_slots = len(pool.rows), weights.n_slots
+    if len(ep) == 0:
+        return 0
+    slot_major = n_slots <= n_p
+    row, col = (es, ep) if slot_major else (ep, es)
+    n_rows, n_cols = (n_slots, n_p) if slot_major else (n_p, n_slots)
+    order = np.argsort(row, kind="stable")
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=n_rows), out=indptr[1:])
+    graph = sp.csr_array(
+        (np.ones(len(row), dtype=np.int8), col[order].astype(np.int32), indptr),
+        shape=(n_rows, n_cols),
     )
-    mentee, _ = _match(len(pool.rows), weights.n_slots, ep, es, w)
-    return len(mentee)
+    match = maximum_bipartite_matching(graph, perm_type="column")
+    return int(np.count_nonzero(np.asarray(match) >= 0))
