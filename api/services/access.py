@@ -6,7 +6,7 @@ a member asking for coordinator powers gets 403.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from api.errors import Forbidden, NotFound
@@ -20,11 +20,21 @@ def is_coordinator(session: Session, account: Account, program_id: int) -> bool:
 
 
 def own_participant(session: Session, account: Account, program_id: int) -> Participant | None:
-    return session.scalar(
+    # The route policy and then the service both ask this within one request's session:
+    # remember the answer there instead of querying twice (only while the row is
+    # persistent in this session, so a rollback or a new join is never served stale).
+    cache: dict[tuple[int, int], Participant] = session.info.setdefault("own_participant", {})
+    known = cache.get((account.id, program_id))
+    if known is not None and inspect(known).persistent and known in session:
+        return known
+    found = session.scalar(
         select(Participant).where(
             Participant.program_id == program_id, Participant.account_id == account.id
         )
     )
+    if found is not None:
+        cache[(account.id, program_id)] = found
+    return found
 
 
 def program_for_member(session: Session, account: Account, program_id: int) -> Program:
