@@ -6,8 +6,8 @@ a member asking for coordinator powers gets 403.
 
 from __future__ import annotations
 
-from sqlalchemy import inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, inspect, select
+from sqlalchemy.orm import Session, joinedload
 
 from api.errors import Forbidden, NotFound
 from api.models import Account, Match, Participant, Program, ProgramCoordinator
@@ -19,18 +19,55 @@ def is_coordinator(session: Session, account: Account, program_id: int) -> bool:
     )
 
 
-def own_participant(session: Session, account: Account, program_id: int) -> Participant | None:
+# What reading or writing one's own profile touches: the program (taxonomy, settings),
+# the tags and the consent records. Loaded with the participant in one query: the tags
+# and consents of one person are a handful of rows each, so their product stays small.
+PROFILE_LOADERS = (
+    joinedload(Participant.program),
+    joinedload(Participant.tags),
+    joinedload(Participant.consents),
+)
+# Built once: constructing a statement costs more than running a cached one.
+_OWN_PARTICIPANT = select(Participant).where(
+    Participant.program_id == bindparam("program_id"),
+    Participant.account_id == bindparam("account_id"),
+)
+_OWN_PROFILE = _OWN_PARTICIPANT.options(*PROFILE_LOADERS)
+
+
+def _own_cache(session: Session) -> dict[tuple[int, int], Participant]:
+    cache: dict[tuple[int, int], Participant] = session.info.setdefault("own_participant", {})
+    return cache
+
+
+def remember_own_participant(
+    session: Session, account: Account, program_id: int, participant: Participant
+) -> None:
+    """Note the caller's participation, loaded by another query of this session."""
+    _own_cache(session)[(account.id, program_id)] = participant
+
+
+def own_participant(
+    session: Session, account: Account, program_id: int, *, with_profile: bool = False
+) -> Participant | None:
+    """The caller's participation in the program, or None.
+
+    `with_profile` loads what the profile views need (PROFILE_LOADERS) in the same query.
+    """
     # The route policy and then the service both ask this within one request's session:
     # remember the answer there instead of querying twice (only while the row is
     # persistent in this session, so a rollback or a new join is never served stale).
-    cache: dict[tuple[int, int], Participant] = session.info.setdefault("own_participant", {})
+    cache = _own_cache(session)
     known = cache.get((account.id, program_id))
     if known is not None and inspect(known).persistent and known in session:
         return known
-    found = session.scalar(
-        select(Participant).where(
-            Participant.program_id == program_id, Participant.account_id == account.id
+    found = (
+        session.scalars(
+            _OWN_PROFILE if with_profile else _OWN_PARTICIPANT,
+            {"program_id": program_id, "account_id": account.id},
         )
+        .unique()
+        .one_or_none()
     )
     if found is not None:
         cache[(account.id, program_id)] = found
@@ -67,7 +104,7 @@ def role_in(session: Session, account: Account, program: Program) -> str:
 
 def own_profile_program(session: Session, account: Account, program_id: int) -> Participant:
     """The caller's participation in the program (404 when they have not joined)."""
-    participant = own_participant(session, account, program_id)
+    participant = own_participant(session, account, program_id, with_profile=True)
     if participant is None:
         raise NotFound(
             f"You have not joined program {program_id}; join it with its join code first."

@@ -88,13 +88,12 @@ def participant_view(p: Participant) -> dict[str, Any]:
 
 
 def _own(session: Session, account: Account, program_id: int) -> tuple[Program, Participant]:
-    program = session.get(Program, program_id)
-    participant = access.own_participant(session, account, program_id) if program else None
-    if program is None or participant is None:
+    participant = access.own_participant(session, account, program_id, with_profile=True)
+    if participant is None:
         raise NotFound(
             f"You have not joined program {program_id}; join it with its join code first."
         )
-    return program, participant
+    return participant.program, participant
 
 
 def get_own(session: Session, account: Account, program_id: int) -> dict[str, Any]:
