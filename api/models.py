@@ -308,6 +308,8 @@ class Match(Base):
         Index("ix_matches_mentee_id_status", "mentee_id", "status"),
         Index("ix_matches_mentor_id_status", "mentor_id", "status"),
         Index("ix_matches_program_id_status", "program_id", "status"),
+        # Expiring due proposals (on every match listing and nightly) looks up by these.
+        Index("ix_matches_status_expires_at", "status", "expires_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from api.db import utcnow
 from api.errors import Conflict, NotFound
@@ -86,20 +86,36 @@ def _my_participant_ids(session: Session, account: Account) -> list[int]:
     return list(session.scalars(select(Participant.id).where(Participant.account_id == account.id)))
 
 
+# The matches of the caller's participations (`mine`), newest first, with both sides and
+# their accounts joined (one row per match) and their tags (one query per side for all
+# the matches). Built once: constructing a statement costs more than running a cached one.
+_MY_MATCHES = (
+    select(Match)
+    .where(
+        or_(
+            Match.mentee_id.in_(bindparam("mine", expanding=True)),
+            Match.mentor_id.in_(bindparam("mine", expanding=True)),
+        )
+    )
+    .options(
+        joinedload(Match.mentee).options(
+            joinedload(Participant.account), selectinload(Participant.tags)
+        ),
+        joinedload(Match.mentor).options(
+            joinedload(Participant.account), selectinload(Participant.tags)
+        ),
+    )
+    .order_by(Match.id.desc())
+)
+
+
 def my_matches(session: Session, account: Account) -> list[dict[str, Any]]:
     mine = _my_participant_ids(session, account)
     if not mine:
         return []
     if expire_due(session, utcnow()):
         session.commit()
-    loader = (selectinload(Participant.account), selectinload(Participant.tags))
-    matches = session.scalars(
-        select(Match)
-        .where(or_(Match.mentee_id.in_(mine), Match.mentor_id.in_(mine)))
-        .options(selectinload(Match.mentee).options(*loader))
-        .options(selectinload(Match.mentor).options(*loader))
-        .order_by(Match.id.desc())
-    ).all()
+    matches = session.scalars(_MY_MATCHES, {"mine": mine}).all()
     return [match_view(m, "mentee" if m.mentee_id in mine else "mentor") for m in matches]
 
 

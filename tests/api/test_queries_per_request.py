@@ -1,12 +1,16 @@
 """The hot read paths ask the database a fixed, small number of questions per request,
-however much a person has (tags, consents), and still answer what is current."""
+however much a person has (tags, consents, matches), and still answer what is current."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
-from sqlalchemy import event
+from sqlalchemy import event, select
+
+from api.db import utcnow
+from api.models import Match
 
 # Transaction bookkeeping of the test fixtures (savepoints), not the request's own work.
 _BOOKKEEPING = ("SAVEPOINT", "RELEASE", "ROLLBACK")
@@ -60,3 +64,36 @@ def test_a_profile_read_takes_the_same_few_queries_however_many_tags_and_consent
     assert big_view["consent"]["text_version"] == "2026-02"
     assert big_view["profile"]["cultural_background"] == ["brazilian"]
     assert small_queries == big_queries <= 2
+
+
+def test_listing_matches_takes_the_same_few_queries_however_many_matches(
+    client, engine, program, coordinator, join, mentee_profile, mentor_profile
+):
+    mentor = join(program, "mentor", dict(mentor_profile, capacity=3))
+    mentees = [join(program, "mentee", mentee_profile) for _ in range(3)]
+    base, ch = f"/api/v1/programs/{program['id']}", coordinator["headers"]
+    round_id = client.post(f"{base}/rounds", json={}, headers=ch).json["id"]
+    r = client.post(f"{base}/rounds/{round_id}/publish", headers=ch)
+    assert r.status_code == 200, r.json
+
+    one, one_queries = _read(client, engine, "/api/v1/me/matches", mentees[0]["headers"])
+    three, three_queries = _read(client, engine, "/api/v1/me/matches", mentor["headers"])
+
+    assert [m["my_side"] for m in one] == ["mentee"]
+    assert [m["my_side"] for m in three] == ["mentor"] * 3
+    assert {m["partner"]["participant_id"] for m in three} == {m["participant_id"] for m in mentees}
+    assert one_queries == three_queries <= 6
+
+
+def test_listing_matches_shows_proposals_past_their_expiry_as_expired(client, world, session):
+    people = world["people"]
+    match = session.scalar(select(Match).where(Match.round_id == world["round_id"]))
+    match.expires_at = utcnow() - timedelta(minutes=1)
+    session.commit()
+
+    for side in ("owner", "partner"):
+        listed = client.get("/api/v1/me/matches", headers=people[side]["headers"]).json
+        assert {m["id"]: m["status"] for m in listed}[match.id] == "expired"
+        assert all(m["status"] == "proposed" for m in listed if m["id"] != match.id)
+    session.refresh(match)
+    assert (match.status, match.closed_by, match.close_reason) == ("expired", "system", "no answer")
