@@ -106,14 +106,27 @@ class Evaluator:
         return a, b
 
     def outer(self, rows: IntArray, detail: bool = True) -> Block:
-        """Evaluate mentees ``rows`` against every mentor (shape ``(len(rows), m)``)."""
+        """Evaluate mentees ``rows`` against every mentor (shape ``(len(rows), m)``).
+
+        Without ``detail`` the hard rules come first and the criteria are
+        computed for the feasible pairs only (``score`` is -1 elsewhere): the
+        same expressions on the same values, so the same scores.
+        """
         return self._evaluate(rows, None, detail)
 
     def pairs(self, rows: IntArray, cols: IntArray) -> Block:
         """Evaluate the pairs ``(rows[k], cols[k])`` (shape ``(len(rows),)``)."""
         return self._evaluate(rows, cols, True)
 
-    def _evaluate(self, rows: IntArray, cols: IntArray | None, detail: bool) -> Block:
+    def _evaluate(
+        self,
+        rows: IntArray,
+        cols: IntArray | None,
+        detail: bool,
+        given: dict[str, FloatArray] | None = None,
+    ) -> Block:
+        # `given`: inner products already computed for these pairs (by the outer
+        # fast path, which has applied the hard rules itself).
         prep = self.prep
         e, r = prep.mentees, prep.mentors
         settings = prep.settings
@@ -129,7 +142,9 @@ class Evaluator:
         def C(y: AnyArray) -> AnyArray:
             return y[None, :] if outer else y[c_idx]
 
-        def dot(a: Float32Array, b: Float32Array) -> FloatArray:
+        def dot(name: str, a: Float32Array, b: Float32Array) -> FloatArray:
+            if given is not None:
+                return given[name]
             left = a[rows]
             if outer:
                 return np.asarray(left @ b.T, dtype=np.float64)
@@ -157,6 +172,42 @@ class Evaluator:
         def full(x: AnyArray | float) -> FloatArray:
             return np.broadcast_to(np.asarray(x, dtype=np.float64), shape)
 
+        overlap = dot("cover", e.cover, r.cover)
+        shared = dot("languages", e.languages, r.languages)
+        gap_index = C(r.level) - R(e.level) + 4
+        if outer and not detail:
+            bad = np.asarray(R(e.ids) == C(r.ids), dtype=np.bool_)
+            bad |= R(self.e_email) == C(self.r_email)
+            bad |= shared == 0
+            if settings.min_overlap_minutes > 0:
+                bad |= overlap < settings.min_overlap_minutes
+            bad |= C(self.r_unavailable)
+            bad |= R(self.e_manager) == C(self.r_manager)
+            bad |= self.gap_bad_lut[gap_index]
+            if settings.forbid_same_org_unit:
+                bad |= R(self.e_org) == C(self.r_org)
+            for matrix, codes in (
+                (prep.previous, prep.previous_codes),
+                (prep.forbidden, prep.forbidden_codes),
+                (prep.reporting, prep.reporting_codes),
+            ):
+                found = hits(matrix, codes)
+                if isinstance(found, tuple):
+                    bad[found] = True
+            feasible = ~bad
+            del bad
+            ri, ci = np.nonzero(feasible)
+            inner = {
+                "tags": dot("tags", e.tags, r.tags)[ri, ci],
+                "cover": overlap[ri, ci],
+                "languages": shared[ri, ci],
+                "culture": dot("culture", e.culture, r.culture)[ri, ci],
+            }
+            scored = self._evaluate(rows[ri], ci.astype(np.int64), False, inner)
+            score = np.full(shape, -1, dtype=np.int32)
+            score[ri, ci] = scored.score
+            return Block({}, score, {}, feasible, overlap)
+
         total = np.zeros(shape, dtype=np.float64)
         criteria: dict[str, FloatArray] = {}
         weights = dict(zip(CRITERIA, prep.weights.tolist(), strict=True))
@@ -169,22 +220,19 @@ class Evaluator:
                 total += weights[name] * value
 
         # Needs covered by strengths: sum(priority * level) / (3 * sum(priority)).
-        add("needs", dot(e.tags, r.tags) * R(self.e_inv_den) + R(self.e_need_neutral))
-        overlap = dot(e.cover, r.cover)
+        add("needs", dot("tags", e.tags, r.tags) * R(self.e_inv_den) + R(self.e_need_neutral))
         if self.inv_target > 0:
             add("availability", np.minimum(1.0, overlap * self.inv_target))
         else:
             add("availability", 1.0)
-        shared = dot(e.languages, r.languages)
         add("language", shared * R(self.e_inv_lang))
-        inter = dot(e.culture, r.culture)
+        inter = dot("culture", e.culture, r.culture)
         side_e = inter * R(self.e_cult_b) + R(self.e_cult_a)
         side_e = np.where(C(self.r_no_culture), NEUTRAL, side_e)  # partner without consent
         side_r = inter * C(self.r_cult_b) + C(self.r_cult_a)
         side_r = np.where(R(self.e_no_culture), NEUTRAL, side_r)
         add("culture", (side_e + side_r) * 0.5)
         del side_e, side_r, inter
-        gap_index = C(r.level) - R(e.level) + 4
         add("experience", self.fit_lut[gap_index])
         preference = np.asarray(R(self.e_pref_base) + C(self.r_pref_base), dtype=np.float64)
         for matrix, codes in (
@@ -199,34 +247,14 @@ class Evaluator:
         add("preference", preference)
         score = np.rint(np.clip(total, 0.0, 1.0) * SCORE_SCALE).astype(np.int32)
         del total
+        if given is not None:  # the caller applied the hard rules
+            return Block({}, score, {}, np.ones(shape, dtype=np.bool_), overlap)
 
         same_org = (
             R(self.e_org) == C(self.r_org)
             if settings.forbid_same_org_unit
             else np.zeros(shape, dtype=np.bool_)
         )
-        if not detail:
-            bad = np.asarray(R(e.ids) == C(r.ids), dtype=np.bool_)
-            bad |= R(self.e_email) == C(self.r_email)
-            bad |= shared == 0
-            if settings.min_overlap_minutes > 0:
-                bad |= overlap < settings.min_overlap_minutes
-            bad |= C(self.r_unavailable)
-            bad |= R(self.e_manager) == C(self.r_manager)
-            bad |= self.gap_bad_lut[gap_index]
-            bad |= same_org
-            for matrix, codes in (
-                (prep.previous, prep.previous_codes),
-                (prep.forbidden, prep.forbidden_codes),
-                (prep.reporting, prep.reporting_codes),
-            ):
-                found = hits(matrix, codes)
-                if isinstance(found, tuple):
-                    bad[found] = True
-                else:
-                    bad |= found
-            return Block({}, score, {}, ~bad, overlap)
-
         raw_rules: dict[str, AnyArray] = {
             "same_person": (R(e.ids) == C(r.ids)) | (R(self.e_email) == C(self.r_email)),
             "no_shared_language": shared == 0,
