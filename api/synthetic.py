@@ -44,6 +44,12 @@ def _windows(rng: random.Random) -> list[dict[str, str]]:
     ]
 
 
+def _someone_else(drawn: int, k: int, total: int) -> int:
+    # Nobody is their own manager (the API rejects it); the draw is kept as it is otherwise,
+    # so a seed still gives the same program as before.
+    return (drawn + 1) % total if drawn == k and total > 1 else drawn
+
+
 def generate(
     session: Session,
     mentees: int,
@@ -94,7 +100,7 @@ def generate(
                 "capacity": rng.randint(1, 5) if is_mentor else None,
                 "experience_level": rng.randint(3, 5) if is_mentor else rng.randint(1, 3),
                 "org_unit": f"unit-{rng.randint(0, 9)}",
-                "manager_email": email(rng.randint(0, total - 1)),
+                "manager_email": email(_someone_else(rng.randint(0, total - 1), k, total)),
                 "preferred_partners": [],
                 "cultural_preference": rng.choice(["open"] * 6 + ["shared", "different"]),
                 "cultural_background": [f"culture-{rng.randint(0, 7)}"]
