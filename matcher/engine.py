@@ -602,6 +602,7 @@ def _solve_sparse(prep: Prepared, report: Progress, started: float) -> Result:
         cand_p=row_index[scan.cand_rows],
         cand_c=col_index[scan.cand_cols],
         cand_s=scan.cand_scores,
+        considered=len(scan.cand_rows),
     )
     fixed_rows = np.asarray([i for i, _ in fixed], dtype=np.int64)
     fixed_cols = np.asarray([j for _, j in fixed], dtype=np.int64)
@@ -626,7 +627,9 @@ def _solve_sparse(prep: Prepared, report: Progress, started: float) -> Result:
         report(phase, 0.45 + 0.45 * (1.0 - 0.5 ** rounds[0] * (1.0 - fraction)) * 0.999)
 
     def run(threshold: int | None, label: str) -> sparse.Certified:
-        out = sparse.certified_solve(prep, evaluator, pool, threshold, current_of, tell, label)
+        out = sparse.certified_solve(
+            prep, evaluator, pool, threshold, current_of, tell, label, scan.store
+        )
         rounds[0] += 1
         return out
 
@@ -642,7 +645,13 @@ def _solve_sparse(prep: Prepared, report: Progress, started: float) -> Result:
             0,
             SCORE_SCALE,
             0,
-            _plain_report(prep, evaluator, current_of(empty, empty), report),
+            sparse.report_pass(
+                prep,
+                evaluator,
+                scan.store,
+                current_of(empty, empty),
+                lambda f: report("reporting", 0.45 + 0.45 * f),
+            ),
         )
         solver_name = "none"
         pricing_rounds = 1
@@ -721,29 +730,10 @@ def _solve_sparse(prep: Prepared, report: Progress, started: float) -> Result:
             "solve_seconds": round(solve_seconds, 6),
             "certified_optimal": True,
             "pricing_rounds": pricing_rounds,
-            "pairs_considered": len(pool.cand_p),
+            "pairs_considered": pool.considered,
             "first_solve_gap": round(gap, 12),
         },
     )
-
-
-def _plain_report(
-    prep: Prepared, evaluator: Evaluator, current: sparse.Current, report: Progress
-) -> sparse.Report:
-    # Blocking pairs and spare mentors of a matching with nothing to optimise.
-    out = sparse.Report(spare_any=np.zeros(prep.n, dtype=np.bool_))
-    total = sparse.chunk_count(prep)
-    for number, (start, block) in enumerate(sparse.chunks(prep, evaluator)):
-        r = block.shape[0]
-        feasible = block >= 0
-        wide = block.astype(np.int64)
-        own = current.own[start : start + r]
-        out.blocking_pairs += int(
-            np.count_nonzero(feasible & (wide > own[:, None]) & (wide > current.worst[None, :]))
-        )
-        out.spare_any[start : start + r] = (feasible & current.spare[None, :]).any(axis=1)
-        report("reporting", 0.45 + 0.45 * (number + 1) / total)
-    return out
 
 
 def _unmatched_sparse(

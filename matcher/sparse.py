@@ -6,18 +6,23 @@ encoding and the pool (rows, mentor columns, slots, penalties, waiting
 ranks) are exactly those of :mod:`matcher.solver`; only the way the optimum
 is found differs:
 
-1. the scores are computed in row chunks and each pool mentee keeps its
-   :data:`CANDIDATES_PER_ROW` best feasible mentors;
+1. the scores are computed once, in row chunks (by a few threads: numpy
+   releases the GIL in its kernels), and each pool mentee keeps its
+   :data:`CANDIDATES_PER_ROW` best feasible mentors and each mentor its
+   :data:`CANDIDATES_PER_MENTOR` best pool mentees; the feasible pairs
+   themselves are kept compactly (:class:`PairStore`, 6-8 bytes per pair)
+   while they fit :data:`STORE_BYTES`, so that later passes need no
+   rescoring;
 2. the restricted problem (candidate edges only) is solved exactly with
    ``min_weight_full_bipartite_matching``;
 3. optimal LP duals of the restricted problem are computed from the matching
    (``u`` per mentee, ``v`` per slot, by a vectorised int64 Bellman-Ford on the
    difference constraints that complementary slackness imposes) and checked
    exactly;
-4. every pair left out is priced, chunk by chunk: ``w - u_i - v_s > 0`` for
+4. every feasible pair is priced, block by block: ``w - u_i - v_s > 0`` for
    some slot ``s`` of its mentor means the duals are not feasible for the
-   full problem, so the most profitable such pairs join the candidates and
-   the restricted problem is solved again (step 2).
+   full problem, so the most profitable such pairs of each mentee join the
+   candidates and the restricted problem is solved again (step 2).
 
 When no pair has a positive reduced profit, ``(u, v)`` is a feasible dual of
 the full assignment LP whose value equals the matching's weight, so the
@@ -27,8 +32,11 @@ approximate. ``fair`` does its bottleneck search with such certified solves.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -37,51 +45,166 @@ from scipy.sparse.csgraph import maximum_bipartite_matching, min_weight_full_bip
 from matcher.features import Prepared
 from matcher.scoring import SCORE_SCALE, Evaluator
 from matcher.solver import _choose_grid, _omega
-from matcher.types import BoolArray, Int32Array, IntArray
+from matcher.types import AnyArray, BoolArray, Int32Array, IntArray
 
-#: Best feasible mentors kept per mentee before the first sparse solve.
-CANDIDATES_PER_ROW = 16
+#: Best feasible mentors kept per mentee before the first sparse solve (few: the
+#: restricted solve's time grows with its edges; pricing brings in what is missing).
+CANDIDATES_PER_ROW = 6
 #: Best pool mentees kept per mentor (so that every slot has candidates).
 CANDIDATES_PER_MENTOR = 8
 #: Most violating pairs added per mentee in one pricing round.
 PRICING_PER_ROW = 8
-#: Further pairs per mentee kept aside by a pricing pass for cheap re-pricing.
-RESERVE_PER_ROW = 16
+#: Candidates a mentee (and a mentor) keeps, by reduced cost, when a pricing round
+#: trims the working set; the pairs of the current matching are always kept.
+WORKING_PER_ROW = 4
 #: Elements per scoring chunk of the sparse path.
 CHUNK_ELEMENTS = 1 << 21
+#: Memory the first scan may use to keep every feasible pair's score (bytes).
+STORE_BYTES = 4 << 30
+#: Threads scoring chunks side by side.
+SCORING_THREADS = 2
 
 Tell = Callable[[str, float], None]
-
-
-def chunks(prep: Prepared, evaluator: Evaluator) -> Iterator[tuple[int, Int32Array]]:
-    """Yield ``(first_row, scores)`` blocks of the full score matrix, by rows.
-
-    Parameters
-    ----------
-    prep : Prepared
-        The validated problem.
-    evaluator : Evaluator
-        Its evaluator.
-
-    Yields
-    ------
-    tuple of (int, ndarray of int32)
-        First mentee row of the block, and the scores of those rows against
-        every mentor (-1 where a hard rule excludes the pair), the same
-        values :func:`matcher.scoring.score_matrix` gives.
-    """
-    n, m = prep.n, prep.m
-    step = max(1, CHUNK_ELEMENTS // max(m, 1))
-    for start in range(0, n, step):
-        rows = np.arange(start, min(n, start + step), dtype=np.int64)
-        block = evaluator.outer(rows, detail=False)
-        yield start, np.where(block.feasible, block.score, -1).astype(np.int32)
+T = TypeVar("T")
 
 
 def chunk_count(prep: Prepared) -> int:
-    """Number of blocks :func:`chunks` yields."""
+    """Number of row chunks a pass over all scores takes."""
     step = max(1, CHUNK_ELEMENTS // max(prep.m, 1))
     return -(-prep.n // step)
+
+
+def _ordered_map(work: Callable[[int], T], starts: range) -> Iterator[T]:
+    # work(start) for every start, by SCORING_THREADS threads, yielded in order with a
+    # bounded look-ahead (so at most a few chunks are in memory at once).
+    threads = max(1, SCORING_THREADS)
+    if threads == 1 or len(starts) <= 1:
+        yield from map(work, starts)
+        return
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="matcher-score") as pool:
+        pending: deque[Future[T]] = deque()
+        for start in starts:
+            pending.append(pool.submit(work, start))
+            if len(pending) > threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _block_scores(prep: Prepared, evaluator: Evaluator, start: int, stop: int) -> Int32Array:
+    # Scores of rows start..stop against every mentor, -1 where a hard rule excludes.
+    rows = np.arange(start, stop, dtype=np.int64)
+    block = evaluator.outer(rows, detail=False)
+    out: Int32Array = np.where(block.feasible, block.score, np.int32(-1))
+    return out
+
+
+@dataclass
+class PairStore:
+    """Every feasible pair and its score, by blocks of consecutive mentee rows.
+
+    Block ``k`` covers rows ``starts[k]`` onwards: row ``starts[k] + i`` has the
+    pairs ``indptr[k][i]:indptr[k][i + 1]`` of ``cols[k]`` / ``scores[k]``.
+    Mentor columns are ``uint16`` when they fit, so a pair costs 6 bytes.
+    """
+
+    starts: list[int] = field(default_factory=list)
+    indptrs: list[IntArray] = field(default_factory=list)
+    cols: list[AnyArray] = field(default_factory=list)
+    scores: list[Int32Array] = field(default_factory=list)
+    nbytes: int = 0
+
+
+def map_pairs(
+    prep: Prepared,
+    evaluator: Evaluator,
+    store: PairStore | None,
+    work: Callable[[IntArray, IntArray, IntArray], T],
+) -> Iterator[T]:
+    """Apply ``work`` to every feasible pair once, block by block, in threads.
+
+    Parameters
+    ----------
+    prep, evaluator
+        The problem and its evaluator.
+    store : PairStore or None
+        The pairs kept by :func:`first_scan`; without it they are rescored.
+    work : callable
+        ``work(rows, cols, scores)`` on a block of feasible pairs (int64 mentee
+        rows, mentor columns and the scores :func:`matcher.scoring.score_matrix`
+        has at those places); it runs in :data:`SCORING_THREADS` threads.
+
+    Yields
+    ------
+    object
+        ``work``'s result for each block, in block order.
+    """
+    if store is not None:
+        kept = store
+
+        def stored(k: int) -> T:
+            indptr = kept.indptrs[k]
+            counts = np.diff(indptr)
+            start = kept.starts[k]
+            rows = np.repeat(np.arange(start, start + len(counts), dtype=np.int64), counts)
+            return work(rows, kept.cols[k].astype(np.int64), kept.scores[k].astype(np.int64))
+
+        yield from _ordered_map(stored, range(len(store.starts)))
+        return
+    n, m = prep.n, prep.m
+    step = max(1, CHUNK_ELEMENTS // max(m, 1))
+
+    def rescored(start: int) -> T:
+        block = _block_scores(prep, evaluator, start, min(n, start + step))
+        r, c = np.nonzero(block >= 0)
+        return work(r.astype(np.int64) + start, c.astype(np.int64), block[r, c].astype(np.int64))
+
+    yield from _ordered_map(rescored, range(0, n, step))
+
+
+def block_count(prep: Prepared, store: PairStore | None) -> int:
+    """Number of blocks :func:`map_pairs` goes through."""
+    return len(store.starts) if store is not None else chunk_count(prep)
+
+
+def report_pass(
+    prep: Prepared,
+    evaluator: Evaluator,
+    store: PairStore | None,
+    current: Current,
+    tell: Callable[[float], None],
+) -> Report:
+    """Blocking pairs and mentees with a spare feasible mentor, in one pass.
+
+    Parameters
+    ----------
+    prep, evaluator
+        The problem and its evaluator.
+    store : PairStore or None
+        The kept feasible pairs (None: rescore).
+    current : Current
+        The full matching.
+    tell : callable
+        Called with the fraction of the pass done.
+
+    Returns
+    -------
+    Report
+        Pairs that both sides would rather have, and per mentee whether a
+        feasible mentor still has a free slot.
+    """
+    out = Report(spare_any=np.zeros(prep.n, dtype=np.bool_))
+    total = max(block_count(prep, store), 1)
+
+    def work(rows: IntArray, cols: IntArray, scores: IntArray) -> tuple[int, IntArray]:
+        better = (scores > current.own[rows]) & (scores > current.worst[cols])
+        return int(np.count_nonzero(better)), rows[current.spare[cols]]
+
+    for number, (blocking, spare_rows) in enumerate(map_pairs(prep, evaluator, store, work)):
+        out.blocking_pairs += blocking
+        out.spare_any[spare_rows] = True
+        tell((number + 1) / total)
+    return out
 
 
 @dataclass
@@ -95,11 +218,33 @@ class FirstScan:
     pool_row: BoolArray  # (n,) in the pool
     degree: IntArray  # (m,) feasible pool rows per open mentor
     row_top: IntArray  # (n,) best score over open mentors
-    histogram: IntArray  # (SCORE_SCALE + 1,) pool scores
+    histogram: IntArray  # (SCORE_SCALE + 1,) pool scores (only for ``fair``)
     feasible_pairs: int
     cand_rows: IntArray  # global rows
     cand_cols: IntArray  # global cols
     cand_scores: IntArray
+    store: PairStore | None
+
+
+@dataclass
+class _Chunk:
+    # One chunk's share of a FirstScan, computed by a scoring thread.
+    start: int
+    count: IntArray
+    best_col: IntArray
+    best_score: IntArray
+    row_top: IntArray
+    in_pool: BoolArray
+    degree: IntArray
+    histogram: IntArray | None
+    cand_rows: IntArray
+    cand_cols: IntArray
+    cand_scores: IntArray
+    col_scores: Int32Array  # (<= depth, m) this chunk's best pool scores per mentor
+    col_rows: IntArray
+    indptr: IntArray
+    pair_cols: AnyArray
+    pair_scores: Int32Array
 
 
 def first_scan(
@@ -122,16 +267,82 @@ def first_scan(
     is_pinned : ndarray of bool, shape (n,)
         Mentees placed by a pin.
     tell : callable
-        ``tell(phase, fraction)``.
+        ``tell(phase, fraction)``; the phase names the chunk ("scoring chunk
+        k of n").
     lo, hi : float
         Progress fractions at the start and the end of the scan.
 
     Returns
     -------
     FirstScan
-        Per-row and per-column summaries and each pool row's best candidates.
+        Per-row and per-column summaries, each pool row's best candidates
+        and, within :data:`STORE_BYTES`, every feasible pair.
     """
     n, m = prep.n, prep.m
+    step = max(1, CHUNK_ELEMENTS // max(m, 1))
+    k = min(CANDIDATES_PER_ROW, m)
+    depth = CANDIDATES_PER_MENTOR
+    fair = prep.settings.objective == "fair"
+    col_dtype = np.uint16 if m <= np.iinfo(np.uint16).max + 1 else np.int32
+    pair_bytes = np.dtype(col_dtype).itemsize + 4
+
+    def work(start: int) -> _Chunk:
+        stop = min(n, start + step)
+        block = _block_scores(prep, evaluator, start, stop)
+        r = stop - start
+        rows = np.arange(start, stop, dtype=np.int64)
+        feasible = block >= 0
+        counts = feasible.sum(axis=1).astype(np.int64)
+        best = np.argmax(block, axis=1).astype(np.int64)
+        masked = np.where(open_cols[None, :], block, np.int32(-1))
+        top = masked.max(axis=1).astype(np.int64)
+        in_pool = ~is_pinned[rows] & (top >= 0)
+        sub = masked[in_pool]
+        del masked
+        pool_rows_here = rows[in_pool]
+        valid = sub >= 0
+        degree = valid.sum(axis=0).astype(np.int64)
+        histogram = np.bincount(sub[valid], minlength=SCORE_SCALE + 1) if fair else None
+        del valid
+        if k < m:
+            idx = np.argpartition(-sub, k - 1, axis=1)[:, :k]
+        else:
+            idx = np.broadcast_to(np.arange(m), sub.shape)
+        vals = np.take_along_axis(sub, idx, axis=1)
+        keep = vals >= 0
+        if depth and len(sub) > depth:
+            pick = np.argpartition(-sub, depth - 1, axis=0)[:depth]
+            col_scores = np.take_along_axis(sub, pick, axis=0)
+            col_rows = pool_rows_here[pick]
+        elif depth:
+            col_scores = sub
+            col_rows = np.broadcast_to(pool_rows_here[:, None], sub.shape).copy()
+        else:
+            col_scores = np.zeros((0, m), dtype=np.int32)
+            col_rows = np.zeros((0, m), dtype=np.int64)
+        pr, pc = np.nonzero(feasible)
+        del feasible
+        indptr = np.zeros(r + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        return _Chunk(
+            start=start,
+            count=counts,
+            best_col=best,
+            best_score=block[np.arange(r), best].astype(np.int64),
+            row_top=top,
+            in_pool=in_pool,
+            degree=degree,
+            histogram=histogram,
+            cand_rows=np.broadcast_to(pool_rows_here[:, None], idx.shape)[keep],
+            cand_cols=np.asarray(idx, dtype=np.int64)[keep],
+            cand_scores=vals[keep].astype(np.int64),
+            col_scores=col_scores,
+            col_rows=col_rows,
+            indptr=indptr,
+            pair_cols=pc.astype(col_dtype),
+            pair_scores=block[pr, pc],
+        )
+
     out = FirstScan(
         has_any=np.zeros(n, dtype=np.bool_),
         count=np.zeros(n, dtype=np.int64),
@@ -140,67 +351,53 @@ def first_scan(
         pool_row=np.zeros(n, dtype=np.bool_),
         degree=np.zeros(m, dtype=np.int64),
         row_top=np.full(n, -1, dtype=np.int64),
-        histogram=np.zeros(SCORE_SCALE + 1, dtype=np.int64),
+        histogram=np.zeros(SCORE_SCALE + 1 if fair else 0, dtype=np.int64),
         feasible_pairs=0,
         cand_rows=np.zeros(0, dtype=np.int64),
         cand_cols=np.zeros(0, dtype=np.int64),
         cand_scores=np.zeros(0, dtype=np.int64),
+        store=PairStore(),
     )
     total = chunk_count(prep)
-    k = min(CANDIDATES_PER_ROW, m)
     rows_parts: list[IntArray] = []
     cols_parts: list[IntArray] = []
     score_parts: list[IntArray] = []
-    depth = CANDIDATES_PER_MENTOR
     col_scores = np.full((depth, m), -1, dtype=np.int32)
     col_rows = np.full((depth, m), -1, dtype=np.int64)
-    for number, (start, block) in enumerate(chunks(prep, evaluator)):
-        r = block.shape[0]
-        rows = np.arange(start, start + r, dtype=np.int64)
-        feasible = block >= 0
-        out.has_any[rows] = feasible.any(axis=1)
-        counts = feasible.sum(axis=1)
-        out.count[rows] = counts
-        out.feasible_pairs += int(counts.sum())
-        best = np.argmax(block, axis=1).astype(np.int64)
-        out.best_col[rows] = best
-        out.best_score[rows] = block[np.arange(r), best]
-        masked = np.where(open_cols[None, :], block, -1)
-        del feasible
-        top = masked.max(axis=1).astype(np.int64)
-        in_pool = ~is_pinned[rows] & (top >= 0)
-        out.pool_row[rows] = in_pool
-        out.row_top[rows] = top
-        sub = masked[in_pool]
-        del masked
-        if len(sub):
-            out.degree += (sub >= 0).sum(axis=0)
-            values = sub[sub >= 0]
-            out.histogram += np.bincount(values, minlength=SCORE_SCALE + 1)
-            del values
-            if k < m:
-                idx = np.argpartition(-sub, k - 1, axis=1)[:, :k]
+    for number, chunk in enumerate(_ordered_map(work, range(0, n, step))):
+        start, r = chunk.start, len(chunk.count)
+        here = slice(start, start + r)
+        out.count[here] = chunk.count
+        out.has_any[here] = chunk.count > 0
+        out.feasible_pairs += int(chunk.count.sum())
+        out.best_col[here] = chunk.best_col
+        out.best_score[here] = chunk.best_score
+        out.row_top[here] = chunk.row_top
+        out.pool_row[here] = chunk.in_pool
+        out.degree += chunk.degree
+        if chunk.histogram is not None:
+            out.histogram += chunk.histogram
+        rows_parts.append(chunk.cand_rows)
+        cols_parts.append(chunk.cand_cols)
+        score_parts.append(chunk.cand_scores)
+        if depth and len(chunk.col_scores):
+            # Running best `depth` pool mentees of every mentor.
+            both = np.concatenate([col_scores, chunk.col_scores])
+            both_rows = np.concatenate([col_rows, chunk.col_rows])
+            pick = np.argpartition(-both, depth - 1, axis=0)[:depth]
+            col_scores = np.take_along_axis(both, pick, axis=0)
+            col_rows = np.take_along_axis(both_rows, pick, axis=0)
+        store = out.store
+        if store is not None:
+            store.nbytes += len(chunk.pair_scores) * pair_bytes + chunk.indptr.nbytes
+            if store.nbytes > STORE_BYTES:
+                out.store = None  # too many feasible pairs: later passes rescore
             else:
-                idx = np.broadcast_to(np.arange(m), sub.shape)
-            vals = np.take_along_axis(sub, idx, axis=1)
-            keep = vals >= 0
-            pool_rows_here = rows[in_pool]
-            if depth:
-                # Running best `depth` pool mentees of every mentor.
-                both = np.concatenate([col_scores, sub])
-                both_rows = np.concatenate(
-                    [col_rows, np.broadcast_to(pool_rows_here[:, None], sub.shape)]
-                )
-                if len(both) > depth:
-                    pick = np.argpartition(-both, depth - 1, axis=0)[:depth]
-                    col_scores = np.take_along_axis(both, pick, axis=0)
-                    col_rows = np.take_along_axis(both_rows, pick, axis=0)
-                else:
-                    col_scores, col_rows = both, both_rows
-            rows_parts.append(np.broadcast_to(pool_rows_here[:, None], idx.shape)[keep])
-            cols_parts.append(np.asarray(idx, dtype=np.int64)[keep])
-            score_parts.append(vals[keep].astype(np.int64))
-        tell("scoring", lo + (hi - lo) * (number + 1) / total)
+                store.starts.append(start)
+                store.indptrs.append(chunk.indptr)
+                store.cols.append(chunk.pair_cols)
+                store.scores.append(chunk.pair_scores)
+        tell(f"scoring chunk {number + 1} of {total}", lo + (hi - lo) * (number + 1) / total)
     found = col_scores >= 0
     rows_parts.append(col_rows[found])
     cols_parts.append(np.broadcast_to(np.arange(m, dtype=np.int64)[None, :], found.shape)[found])
@@ -227,10 +424,11 @@ class SparsePool:
     load_penalty: float
     row_top: IntArray  # best pool score per pool row
     histogram: IntArray
-    # candidate edges, pool-local
+    # candidate edges (the working set of the restricted problem), pool-local
     cand_p: IntArray
     cand_c: IntArray
     cand_s: IntArray
+    considered: int = 0  # first candidates plus every pair pricing brought in
 
 
 @dataclass
@@ -350,14 +548,16 @@ def _duals(
     mentee: IntArray,
     slot: IntArray,
 ) -> tuple[IntArray, IntArray]:
-    """Optimal LP duals of a maximum-weight matching, checked exactly.
+    """Twice the midpoint of two optimal LP duals of a maximum-weight matching.
 
     Complementary slackness fixes ``v_s = W_q - u_q`` for the slot ``s`` of a
     matched mentee ``q`` (weight ``W_q``) and ``u = 0`` / ``v = 0`` for
     unmatched mentees / slots; dual feasibility then reads as difference
     constraints on ``u`` (``u_q - u_p <= W_q - w_ps``, ``L_p <= u_p <= W_p``),
     solved by shortest paths (Bellman-Ford from the upper bounds, so the
-    largest solution) and then checked edge by edge.
+    largest solution) and by longest paths from the lower bounds (the
+    smallest), each checked edge by edge. Returned: the sums ``u_high + u_low``
+    and ``v_high + v_low``, an optimal dual of the doubled weights ``2 w``.
     """
     mate = np.full(n_slots, -1, dtype=np.int64)
     mate[slot] = mentee
@@ -393,18 +593,78 @@ def _duals(
         u[targets[lower_now]] = best[lower_now]
     else:  # pragma: no cover - a negative cycle: the matching was not optimal
         raise AssertionError("sparse solver: no dual for the matching")
-    v = np.zeros(n_slots, dtype=np.int64)
-    v[slot] = own_w[mentee] - u[mentee]
-    ok = (
-        bool((u >= 0).all())
-        and bool((v >= 0).all())
-        and bool((u[~key_matched] == 0).all())
-        and bool((u >= lower).all())
-        and bool((u[ep] + v[es] >= w).all())
+    high = u
+    # Smallest u: longest paths upwards from the lower bounds (u_p >= u_q + w_ps - W_q).
+    order = np.argsort(src, kind="stable")
+    up_src, up_dst, up_gain = src[order], dst[order], -length[order]
+    heads = (
+        np.flatnonzero(np.r_[True, up_src[1:] != up_src[:-1]])
+        if len(up_src)
+        else np.zeros(0, np.int64)
     )
-    if not ok:  # pragma: no cover - would be a bug, never an approximation
-        raise AssertionError("sparse solver: dual certificate failed")
-    return u, v
+    targets = up_src[heads]
+    u = np.where(key_matched, lower, 0)
+    for _ in range(n_p + 1):
+        if not len(heads):
+            break
+        best = np.maximum.reduceat(u[up_dst] + up_gain, heads)
+        higher = best > u[targets]
+        if not higher.any():
+            break
+        u[targets[higher]] = best[higher]
+    else:  # pragma: no cover - a positive cycle: the matching was not optimal
+        raise AssertionError("sparse solver: no dual for the matching")
+    # Both extremes are optimal duals; their sum (twice the midpoint) is what pricing
+    # uses: fewer pairs look profitable against it than against either extreme.
+    total_u, total_v = np.zeros(n_p, dtype=np.int64), np.zeros(n_slots, dtype=np.int64)
+    for dual in (high, u):
+        v = np.zeros(n_slots, dtype=np.int64)
+        v[slot] = own_w[mentee] - dual[mentee]
+        ok = (
+            bool((dual >= 0).all())
+            and bool((v >= 0).all())
+            and bool((dual[~key_matched] == 0).all())
+            and bool((dual >= lower).all())
+            and bool((dual[ep] + v[es] >= w).all())
+        )
+        if not ok:  # pragma: no cover - would be a bug, never an approximation
+            raise AssertionError("sparse solver: dual certificate failed")
+        total_u += dual
+        total_v += v
+    return total_u, total_v
+
+
+def _first_per_group(group: IntArray, key: IntArray, count: int) -> BoolArray:
+    # Mask of the `count` smallest keys of each group (ties by position).
+    order = np.lexsort((key, group))
+    ordered = group[order]
+    head = np.r_[True, ordered[1:] != ordered[:-1]] if len(ordered) else np.zeros(0, np.bool_)
+    group_start = np.maximum.accumulate(np.where(head, np.arange(len(order)), 0))
+    out = np.zeros(len(group), dtype=np.bool_)
+    out[order[np.arange(len(order)) - group_start < count]] = True
+    return out
+
+
+def _trim(
+    pool: SparsePool,
+    weights: Weights,
+    u: IntArray,
+    big_v: IntArray,
+    thr: int,
+    matched_p: IntArray,
+    matched_c: IntArray,
+) -> None:
+    # Keep the matched pairs and each mentee's and each mentor's WORKING_PER_ROW
+    # candidates of least reduced cost; pairs under the threshold are kept as they are.
+    p, c, s = pool.cand_p, pool.cand_c, pool.cand_s
+    usable = s >= thr
+    slack = u[p] + big_v[c] - 2 * weights.base(s, weights.omega[p])
+    slack = np.where(usable, slack, np.iinfo(np.int64).max)
+    n_cols = max(len(pool.cols), 1)
+    keep = ~usable | np.isin(p * n_cols + c, matched_p * n_cols + matched_c)
+    keep |= _first_per_group(p, slack, WORKING_PER_ROW)
+    keep |= _first_per_group(c, slack, WORKING_PER_ROW)
+    pool.cand_p, pool.cand_c, pool.cand_s = p[keep], c[keep], s[keep]
 
 
 def certified_solve(
@@ -415,6 +675,7 @@ def certified_solve(
     current_of: Callable[[IntArray, IntArray], Current],
     tell: Tell,
     label: str,
+    store: PairStore | None,
 ) -> Certified:
     """Solve the pool exactly by candidates, duals and pricing.
 
@@ -433,6 +694,8 @@ def certified_solve(
         ``tell(phase, fraction)`` (fractions are clamped by the caller).
     label : str
         Prefix of the progress phase.
+    store : PairStore or None
+        The feasible pairs kept by :func:`first_scan` (None: rescore).
 
     Returns
     -------
@@ -445,8 +708,9 @@ def certified_solve(
     thr = 0 if threshold is None else max(threshold, 0)
     pool_index = np.full(prep.n, -1, dtype=np.int64)
     pool_index[pool.rows] = np.arange(n_p, dtype=np.int64)
+    col_index = np.full(prep.m, -1, dtype=np.int64)
+    col_index[pool.cols] = np.arange(len(pool.cols), dtype=np.int64)
     rounds = 0
-    total_chunks = chunk_count(prep)
 
     def solve_restricted() -> tuple[IntArray, IntArray, IntArray, IntArray, int]:
         use = pool.cand_s >= thr
@@ -470,68 +734,52 @@ def certified_solve(
             value = 0
         cols = weights.slot_mentor[slot]
         ordered = np.argsort(mentee, kind="stable")
-        # Mentor-level dual: the cheapest slot of each mentor (every pool mentor has one).
-        big_v = np.minimum.reduceat(weights.slot_penalty + v, weights.slot_start)
+        # Mentor-level dual (of the doubled weights): the cheapest slot of each mentor
+        # (every pool mentor has one).
+        big_v = np.minimum.reduceat(2 * weights.slot_penalty + v, weights.slot_start)
         return u, big_v, mentee[ordered], cols[ordered], value
 
     state = solve_restricted()
     first_value = state[4]
+    trim, last_value = True, -1
     while True:
         u, big_v, sol_rows, sol_cols, value = state
-        current = current_of(sol_rows, sol_cols)
-        report = Report(spare_any=np.zeros(prep.n, dtype=np.bool_))
         rounds += 1
+        total_blocks = max(block_count(prep, store), 1)
+
+        def price(
+            rows: IntArray,
+            cols: IntArray,
+            scores: IntArray,
+            u: IntArray = u,
+            big_v: IntArray = big_v,
+        ) -> tuple[IntArray, ...]:
+            p, c = pool_index[rows], col_index[cols]
+            ok = (p >= 0) & (c >= 0) & (scores >= thr)
+            p, c, s = p[ok], c[ok], scores[ok]
+            reduced = 2 * weights.base(s, weights.omega[p]) - u[p] - big_v[c]
+            add = reduced > 0
+            return p[add], c[add], s[add], reduced[add]
+
         new_p: list[IntArray] = []
         new_c: list[IntArray] = []
         new_s: list[IntArray] = []
-        res_p: list[IntArray] = []
-        res_c: list[IntArray] = []
-        res_s: list[IntArray] = []
-        for number, (start, block) in enumerate(chunks(prep, evaluator)):
-            r = block.shape[0]
-            own = current.own[start : start + r]
-            feasible = block >= 0
-            wide = block.astype(np.int64)
-            report.blocking_pairs += int(
-                np.count_nonzero(feasible & (wide > own[:, None]) & (wide > current.worst[None, :]))
-            )
-            report.spare_any[start : start + r] = (feasible & current.spare[None, :]).any(axis=1)
-            del feasible, wide
-            p_here = pool_index[start : start + r]
-            in_pool = p_here >= 0
-            if in_pool.any():
-                p_in = p_here[in_pool]
-                sub = block[in_pool][:, pool.cols].astype(np.int64)
-                reduced = (
-                    weights.base(sub, weights.omega[p_in][:, None])
-                    - u[p_in][:, None]
-                    - big_v[None, :]
-                )
-                valid = sub >= thr
-                if valid.any():
-                    # The most profitable pairs of each row: the violating ones join
-                    # the candidates, the others wait in the reserve.
-                    masked = np.where(valid, reduced, -(1 << 62))  # negation must not overflow
-                    k = min(PRICING_PER_ROW + RESERVE_PER_ROW, masked.shape[1])
-                    if k < masked.shape[1]:
-                        top = np.argpartition(-masked, k - 1, axis=1)[:, :k]
-                    else:
-                        top = np.broadcast_to(np.arange(masked.shape[1]), masked.shape)
-                    rr = np.repeat(np.arange(len(p_in)), top.shape[1])
-                    cc = np.asarray(top, dtype=np.int64).reshape(-1)
-                    red = masked[rr, cc]
-                    ok = valid[rr, cc]
-                    add = ok & (red > 0)
-                    wait = ok & (red <= 0)
-                    new_p.append(p_in[rr[add]])
-                    new_c.append(cc[add])
-                    new_s.append(sub[rr[add], cc[add]])
-                    res_p.append(p_in[rr[wait]])
-                    res_c.append(cc[wait])
-                    res_s.append(sub[rr[wait], cc[wait]])
-            done = (number + 1) / total_chunks
+        new_r: list[IntArray] = []
+        for number, found in enumerate(map_pairs(prep, evaluator, store, price)):
+            if len(found[0]):
+                new_p.append(found[0])
+                new_c.append(found[1])
+                new_s.append(found[2])
+                new_r.append(found[3])
+            done = (number + 1) / total_blocks
             tell(f"{label}pricing round {rounds}", 1.0 - 0.5 ** (rounds - 1) + 0.5**rounds * done)
-        if not sum(len(x) for x in new_p):
+        if not new_p:
+            at, span = 1.0 - 0.5**rounds, 0.5**rounds
+
+            def told(fraction: float, at: float = at, span: float = span) -> None:
+                tell(f"{label}reporting", at + span * fraction)
+
+            report = report_pass(prep, evaluator, store, current_of(sol_rows, sol_cols), told)
             return Certified(
                 rows=sol_rows,
                 cols=sol_cols,
@@ -542,25 +790,22 @@ def certified_solve(
                 waiting_classes=weights.classes,
                 report=report,
             )
-        pool.cand_p = np.concatenate([pool.cand_p, *new_p])
-        pool.cand_c = np.concatenate([pool.cand_c, *new_c])
-        pool.cand_s = np.concatenate([pool.cand_s, *new_s])
-        reserve = (np.concatenate(res_p), np.concatenate(res_c), np.concatenate(res_s))
-        # Cheap rounds first: re-solve and price only the reserve until it is clean;
-        # the next full pass then usually certifies at once.
+        if trim and value > last_value:
+            # Column management: pairs far from tight leave the working set (pricing
+            # brings back any that is needed). Only while the restricted optimum
+            # strictly improves, so no working set can come back: the loop ends.
+            _trim(pool, weights, u, big_v, thr, sol_rows, sol_cols)
+        else:
+            trim = False
+        last_value = value
+        # The most profitable violating pairs of each mentee join the candidates.
+        p, c, s, reduced = (np.concatenate(x) for x in (new_p, new_c, new_s, new_r))
+        keep = _first_per_group(p, -reduced, PRICING_PER_ROW)
+        pool.cand_p = np.concatenate([pool.cand_p, p[keep]])
+        pool.cand_c = np.concatenate([pool.cand_c, c[keep]])
+        pool.cand_s = np.concatenate([pool.cand_s, s[keep]])
+        pool.considered += int(np.count_nonzero(keep))
         state = solve_restricted()
-        while len(reserve[0]):
-            u, big_v = state[0], state[1]
-            rp, rc, rs = reserve
-            profit = weights.base(rs, weights.omega[rp]) - u[rp] - big_v[rc]
-            move = profit > 0
-            if not move.any():
-                break
-            pool.cand_p = np.concatenate([pool.cand_p, rp[move]])
-            pool.cand_c = np.concatenate([pool.cand_c, rc[move]])
-            pool.cand_s = np.concatenate([pool.cand_s, rs[move]])
-            reserve = (rp[~move], rc[~move], rs[~move])
-            state = solve_restricted()
 
 
 def candidate_matching_size(pool: SparsePool, threshold: int) -> int:

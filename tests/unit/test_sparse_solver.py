@@ -6,12 +6,15 @@ import json
 from dataclasses import replace
 from unittest import mock
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import matcher.engine
 import matcher.sparse
 from matcher import Problem, Result, solve
+from matcher.features import prepare
+from matcher.scoring import Evaluator, score_matrix
 from tests.unit.helpers import (
     mentee,
     mentor,
@@ -36,16 +39,20 @@ def solve_sparse(
     candidates: int = 1,
     per_row: int = 1,
     chunk: int = 7,
-    reserve: int = 0,
+    store: int = 1 << 40,
     per_mentor: int = 0,
+    threads: int = 2,
 ) -> Result:
-    # Tiny candidate sets, so that the first solve misses pairs and pricing must find them.
+    # Tiny candidate sets, so that the first solve misses pairs and pricing must find them;
+    # store=0 makes every pass rescore instead of reading the kept pairs.
     with (
         mock.patch.object(matcher.engine, "DENSE_PAIR_LIMIT", -1),
         mock.patch.object(matcher.sparse, "CANDIDATES_PER_ROW", candidates),
         mock.patch.object(matcher.sparse, "CANDIDATES_PER_MENTOR", per_mentor),
         mock.patch.object(matcher.sparse, "PRICING_PER_ROW", per_row),
-        mock.patch.object(matcher.sparse, "RESERVE_PER_ROW", reserve),
+        mock.patch.object(matcher.sparse, "WORKING_PER_ROW", 1),
+        mock.patch.object(matcher.sparse, "STORE_BYTES", store),
+        mock.patch.object(matcher.sparse, "SCORING_THREADS", threads),
         mock.patch.object(matcher.sparse, "CHUNK_ELEMENTS", chunk),
     ):
         return solve(problem)
@@ -69,18 +76,25 @@ COMPARED = (
     st.integers(1, 3),
     st.integers(1, 2),
     st.sampled_from([1, 7, 1 << 20]),
-    st.sampled_from([0, 1, 16]),
+    st.sampled_from([0, 100, 1 << 40]),
     st.integers(0, 2),
+    st.integers(1, 2),
 )
 def test_the_sparse_path_reaches_the_dense_optimum_for_every_objective(
-    problem: Problem, candidates: int, per_row: int, chunk: int, reserve: int, per_mentor: int
+    problem: Problem,
+    candidates: int,
+    per_row: int,
+    chunk: int,
+    store: int,
+    per_mentor: int,
+    threads: int,
 ) -> None:
     table = pair_table(problem)
     setup = place_pins(problem, table)
     for objective in OBJECTIVES:
         current = with_objective(problem, objective)
         dense = solve(current)
-        sparse = solve_sparse(current, candidates, per_row, chunk, reserve, per_mentor)
+        sparse = solve_sparse(current, candidates, per_row, chunk, store, per_mentor, threads)
         check_invariants(current, sparse)
         keys = [
             objective_key(
@@ -162,3 +176,38 @@ def test_the_dense_path_reports_itself_certified_without_pricing() -> None:
     assert stats["pricing_rounds"] == 0
     assert stats["first_solve_gap"] == 0.0
     assert stats["pairs_considered"] == stats["feasible_pairs"] == 1
+
+
+@FAST
+@given(problems(contested=True), st.sampled_from([1, 5, 1 << 20]), st.integers(1, 2))
+def test_every_pass_sees_each_feasible_pair_once_with_its_dense_score(
+    problem: Problem, chunk: int, threads: int
+) -> None:
+    prep = prepare(problem)
+    evaluator = Evaluator(prep)
+    dense = score_matrix(prep)
+    expected = sorted(zip(*np.nonzero(dense >= 0), dense[dense >= 0], strict=True))
+    with (
+        mock.patch.object(matcher.sparse, "CHUNK_ELEMENTS", chunk),
+        mock.patch.object(matcher.sparse, "SCORING_THREADS", threads),
+    ):
+        scan = matcher.sparse.first_scan(
+            prep,
+            evaluator,
+            np.ones(prep.m, dtype=np.bool_),
+            np.zeros(prep.n, dtype=np.bool_),
+            lambda phase, fraction: None,
+            0.0,
+            1.0,
+        )
+        assert scan.store is not None
+        for store in (scan.store, None):  # kept pairs, then rescored
+            seen = [
+                (int(r), int(c), int(s))
+                for block in matcher.sparse.map_pairs(
+                    prep, evaluator, store, lambda rows, cols, scores: (rows, cols, scores)
+                )
+                for r, c, s in zip(*block, strict=True)
+            ]
+            assert sorted(seen) == [(int(r), int(c), int(s)) for r, c, s in expected]
+    assert scan.feasible_pairs == len(expected)
