@@ -6,9 +6,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy import JSON, DateTime, Engine, MetaData, TypeDecorator, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 NAMING_CONVENTION = {
@@ -77,6 +77,7 @@ def init_app(app: Flask) -> None:
 
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     app.extensions["peermatch.db"] = Database(make_engine(url, echo=app.config["SQL_ECHO"]))
+    app.teardown_request(_end_read_only_transaction)
     app.teardown_appcontext(_close_session)
 
 
@@ -91,6 +92,48 @@ def session() -> Session:
         g.db_session = database().session_factory()
     s: Session = g.db_session
     return s
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _end_read_only_transaction(exc: BaseException | None) -> None:
+    # Closing a session rolls its transaction back, and psycopg 3 drops all prepared
+    # statements of the connection on every ROLLBACK: requests that ended that way had
+    # every query parsed and planned afresh by PostgreSQL (most of its time per profile
+    # read). A request of a safe method writes nothing it has not committed itself (the
+    # services commit their writes), so its transaction ends with COMMIT, which for a
+    # transaction without writes is the same as a rollback and keeps the statements
+    # prepared. Anything else (an exception, changes made in the session and not
+    # committed, another method) still ends with the rollback of close().
+    s: Session | None = g.get("db_session")
+    if (
+        s is None
+        or exc is not None
+        or request.method not in SAFE_METHODS
+        or not s.in_transaction()
+        or s.new
+        or s.dirty
+        or s.deleted
+        or s.info.get(_FLUSHED)
+    ):
+        return
+    s.commit()
+
+
+# Set while a session's transaction holds flushed ORM changes it has not committed.
+_FLUSHED = "peermatch.flushed"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info[_FLUSHED] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_flush(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the session's own transaction, not a savepoint
+        session.info.pop(_FLUSHED, None)
 
 
 def _close_session(_exc: BaseException | None) -> None:
