@@ -44,7 +44,7 @@ class Block:
     score: Int32Array  # quantised to 1/SCORE_SCALE
     rules: dict[str, BoolArray]
     feasible: BoolArray
-    overlap: FloatArray
+    overlap: AnyArray  # float64; float32 from the outer fast path (exact integers)
 
 
 def _unique_codes(codes: IntArray, offset: int) -> IntArray:
@@ -172,15 +172,16 @@ class Evaluator:
         def full(x: AnyArray | float) -> FloatArray:
             return np.broadcast_to(np.asarray(x, dtype=np.float64), shape)
 
-        overlap = dot("cover", e.cover, r.cover)
-        shared = dot("languages", e.languages, r.languages)
         gap_index = C(r.level) - R(e.level) + 4
         if outer and not detail:
+            # Inner products stay float32 (exact: small integers) until compressed.
+            overlap32 = e.cover[rows] @ r.cover.T
+            shared32 = e.languages[rows] @ r.languages.T
             bad = np.asarray(R(e.ids) == C(r.ids), dtype=np.bool_)
             bad |= R(self.e_email) == C(self.r_email)
-            bad |= shared == 0
+            bad |= shared32 == 0
             if settings.min_overlap_minutes > 0:
-                bad |= overlap < settings.min_overlap_minutes
+                bad |= overlap32 < settings.min_overlap_minutes
             bad |= C(self.r_unavailable)
             bad |= R(self.e_manager) == C(self.r_manager)
             bad |= self.gap_bad_lut[gap_index]
@@ -198,16 +199,19 @@ class Evaluator:
             del bad
             ri, ci = np.nonzero(feasible)
             inner = {
-                "tags": dot("tags", e.tags, r.tags)[ri, ci],
-                "cover": overlap[ri, ci],
-                "languages": shared[ri, ci],
-                "culture": dot("culture", e.culture, r.culture)[ri, ci],
+                "tags": (e.tags[rows] @ r.tags.T)[ri, ci].astype(np.float64),
+                "cover": overlap32[ri, ci].astype(np.float64),
+                "languages": shared32[ri, ci].astype(np.float64),
+                "culture": (e.culture[rows] @ r.culture.T)[ri, ci].astype(np.float64),
             }
+            del shared32
             scored = self._evaluate(rows[ri], ci.astype(np.int64), False, inner)
             score = np.full(shape, -1, dtype=np.int32)
             score[ri, ci] = scored.score
-            return Block({}, score, {}, feasible, overlap)
+            return Block({}, score, {}, feasible, overlap32)
 
+        overlap = dot("cover", e.cover, r.cover)
+        shared = dot("languages", e.languages, r.languages)
         total = np.zeros(shape, dtype=np.float64)
         criteria: dict[str, FloatArray] = {}
         weights = dict(zip(CRITERIA, prep.weights.tolist(), strict=True))
