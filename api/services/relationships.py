@@ -23,17 +23,23 @@ SHAREABLE_PROFILE = (
 )
 
 
+_EXPIRE_DUE = (
+    update(Match)
+    .where(Match.status.in_(("proposed", "accepted")), Match.expires_at <= bindparam("now"))
+    .values(
+        status="expired", closed_at=bindparam("now"), closed_by="system", close_reason="no answer"
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
 def expire_due(session: Session, now: datetime, program_id: int | None = None) -> int:
     """Mark unanswered proposals past their expiry as expired; returns how many."""
-    stmt = (
-        update(Match)
-        .where(Match.status.in_(("proposed", "accepted")), Match.expires_at <= now)
-        .values(status="expired", closed_at=now, closed_by="system", close_reason="no answer")
-        .execution_options(synchronize_session=False)
-    )
+    stmt = _EXPIRE_DUE
     if program_id is not None:
         stmt = stmt.where(Match.program_id == program_id)
-    return session.execute(stmt).rowcount or 0
+    result = session.execute(stmt, {"now": now})
+    return result.rowcount or 0
 
 
 def shareable(p: Participant) -> dict[str, Any]:
@@ -82,21 +88,13 @@ def match_view(match: Match, side: str) -> dict[str, Any]:
     }
 
 
-def _my_participant_ids(session: Session, account: Account) -> list[int]:
-    return list(session.scalars(select(Participant.id).where(Participant.account_id == account.id)))
-
-
-# The matches of the caller's participations (`mine`), newest first, with both sides and
+# The caller's matches (through their participations), newest first, with both sides and
 # their accounts joined (one row per match) and their tags (one query per side for all
 # the matches). Built once: constructing a statement costs more than running a cached one.
 _MY_MATCHES = (
     select(Match)
-    .where(
-        or_(
-            Match.mentee_id.in_(bindparam("mine", expanding=True)),
-            Match.mentor_id.in_(bindparam("mine", expanding=True)),
-        )
-    )
+    .join(Participant, or_(Participant.id == Match.mentee_id, Participant.id == Match.mentor_id))
+    .where(Participant.account_id == bindparam("account_id"))
     .options(
         joinedload(Match.mentee).options(
             joinedload(Participant.account), selectinload(Participant.tags)
@@ -110,13 +108,13 @@ _MY_MATCHES = (
 
 
 def my_matches(session: Session, account: Account) -> list[dict[str, Any]]:
-    mine = _my_participant_ids(session, account)
-    if not mine:
-        return []
     if expire_due(session, utcnow()):
         session.commit()
-    matches = session.scalars(_MY_MATCHES, {"mine": mine}).all()
-    return [match_view(m, "mentee" if m.mentee_id in mine else "mentor") for m in matches]
+    matches = session.scalars(_MY_MATCHES, {"account_id": account.id}).all()
+    # The mentee and the mentor of a match are in the same program, so never both the caller.
+    return [
+        match_view(m, "mentee" if m.mentee.account_id == account.id else "mentor") for m in matches
+    ]
 
 
 def _mine(session: Session, account: Account, match_id: int) -> tuple[Match, str]:
