@@ -45,6 +45,8 @@ class Block:
     rules: dict[str, BoolArray]
     feasible: BoolArray
     overlap: AnyArray  # float64; float32 from the outer fast path (exact integers)
+    # Outer fast path: the feasible pairs (block row, column, score), in row-major order.
+    found: tuple[IntArray, IntArray, Int32Array] | None = None
 
 
 def _unique_codes(codes: IntArray, offset: int) -> IntArray:
@@ -208,7 +210,8 @@ class Evaluator:
             scored = self._evaluate(rows[ri], ci.astype(np.int64), False, inner)
             score = np.full(shape, -1, dtype=np.int32)
             score[ri, ci] = scored.score
-            return Block({}, score, {}, feasible, overlap32)
+            listed = (ri.astype(np.int64), ci.astype(np.int64), scored.score)
+            return Block({}, score, {}, feasible, overlap32, listed)
 
         overlap = dot("cover", e.cover, r.cover)
         shared = dot("languages", e.languages, r.languages)

@@ -91,12 +91,15 @@ def _ordered_map(work: Callable[[int], T], starts: range) -> Iterator[T]:
             yield pending.popleft().result()
 
 
-def _block_scores(prep: Prepared, evaluator: Evaluator, start: int, stop: int) -> Int32Array:
-    # Scores of rows start..stop against every mentor, -1 where a hard rule excludes.
+def _block_scores(
+    prep: Prepared, evaluator: Evaluator, start: int, stop: int
+) -> tuple[Int32Array, tuple[IntArray, IntArray, Int32Array]]:
+    # Scores of rows start..stop against every mentor (-1 where a hard rule excludes),
+    # and the feasible pairs (block row, column, score) in row-major order.
     rows = np.arange(start, stop, dtype=np.int64)
     block = evaluator.outer(rows, detail=False)
-    out: Int32Array = np.where(block.feasible, block.score, np.int32(-1))
-    return out
+    assert block.found is not None  # the outer fast path always lists them
+    return block.score, block.found
 
 
 @dataclass
@@ -155,9 +158,8 @@ def map_pairs(
     step = max(1, CHUNK_ELEMENTS // max(m, 1))
 
     def rescored(start: int) -> T:
-        block = _block_scores(prep, evaluator, start, min(n, start + step))
-        r, c = np.nonzero(block >= 0)
-        return work(r.astype(np.int64) + start, c.astype(np.int64), block[r, c].astype(np.int64))
+        _, (r, c, scores) = _block_scores(prep, evaluator, start, min(n, start + step))
+        return work(r + start, c, scores.astype(np.int64))
 
     yield from _ordered_map(rescored, range(0, n, step))
 
@@ -288,7 +290,7 @@ def first_scan(
 
     def work(start: int) -> _Chunk:
         stop = min(n, start + step)
-        block = _block_scores(prep, evaluator, start, stop)
+        block, (_, pc, pair_scores) = _block_scores(prep, evaluator, start, stop)
         r = stop - start
         rows = np.arange(start, stop, dtype=np.int64)
         feasible = block >= 0
@@ -305,13 +307,13 @@ def first_scan(
         histogram = np.bincount(sub[valid], minlength=SCORE_SCALE + 1) if fair else None
         del valid
         if k < m:
-            idx = np.argpartition(-sub, k - 1, axis=1)[:, :k]
+            idx = np.argpartition(sub, m - k, axis=1)[:, m - k :]
         else:
             idx = np.broadcast_to(np.arange(m), sub.shape)
         vals = np.take_along_axis(sub, idx, axis=1)
         keep = vals >= 0
         if depth and len(sub) > depth:
-            pick = np.argpartition(-sub, depth - 1, axis=0)[:depth]
+            pick = np.argpartition(sub, len(sub) - depth, axis=0)[len(sub) - depth :]
             col_scores = np.take_along_axis(sub, pick, axis=0)
             col_rows = pool_rows_here[pick]
         elif depth:
@@ -320,7 +322,6 @@ def first_scan(
         else:
             col_scores = np.zeros((0, m), dtype=np.int32)
             col_rows = np.zeros((0, m), dtype=np.int64)
-        pr, pc = np.nonzero(feasible)
         del feasible
         indptr = np.zeros(r + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
@@ -340,7 +341,7 @@ def first_scan(
             col_rows=col_rows,
             indptr=indptr,
             pair_cols=pc.astype(col_dtype),
-            pair_scores=block[pr, pc],
+            pair_scores=pair_scores,
         )
 
     out = FirstScan(
