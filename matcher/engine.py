@@ -656,22 +656,34 @@ def _solve_sparse(prep: Prepared, report: Progress, started: float) -> Result:
         solver_name = "none"
         pricing_rounds = 1
     else:
-        final = run(None, "")
-        pricing_rounds += final.rounds
-        if settings.objective == "fair" and len(final.rows) > 0:
-            target = len(final.rows)
+        target = 0
+        if settings.objective == "fair":
+            # The most mentees that can be matched, certified by a König cover
+            # checked against every pair (no weighted solve needed for a count).
+            target, passes = sparse.certified_max_matching(
+                prep, evaluator, pool, 0, scan.store, tell, "fair count: "
+            )
+            pricing_rounds += passes
+        if target > 0:
             upper = int(
                 np.partition(pool.row_top, len(pool_rows) - target)[len(pool_rows) - target]
             )
-            cache: dict[int, sparse.Certified] = {}
 
             def fits(t: int) -> bool:
                 # Certified: the maximum matching over all pairs >= t reaches target.
                 nonlocal pricing_rounds
-                if t not in cache:
-                    cache[t] = run(t, f"fair threshold {t / SCORE_SCALE:.6f}: ")
-                    pricing_rounds += cache[t].rounds
-                return len(cache[t].rows) == target
+                size, passes = sparse.certified_max_matching(
+                    prep,
+                    evaluator,
+                    pool,
+                    t,
+                    scan.store,
+                    tell,
+                    f"fair threshold {t / SCORE_SCALE:.6f}: ",
+                    enough=target,
+                )
+                pricing_rounds += passes
+                return size >= target
 
             # Distinct pool scores up to the bound, highest first. Search the
             # candidates alone first (no pass over the scores): they already hold a
@@ -696,10 +708,10 @@ def _solve_sparse(prep: Prepared, report: Progress, started: float) -> Result:
                     else:
                         failed = mid
             best = int(values[ok])
-            if best not in cache:
-                cache[best] = run(best, f"fair threshold {best / SCORE_SCALE:.6f}: ")
-                pricing_rounds += cache[best].rounds
-            final = cache[best]
+            final = run(best, f"fair threshold {best / SCORE_SCALE:.6f}: ")
+        else:
+            final = run(None, "")
+        pricing_rounds += final.rounds
     solve_seconds = time.perf_counter() - solve_start
 
     gap = (final.value - final.first_value) / final.value if final.value > 0 else 0.0

@@ -847,3 +847,140 @@ def candidate_matching_size(pool: SparsePool, threshold: int) -> int:
     )
     match = maximum_bipartite_matching(graph, perm_type="column")
     return int(np.count_nonzero(np.asarray(match) >= 0))
+
+
+def _max_matching(n_p: int, n_slots: int, ep: IntArray, es: IntArray) -> tuple[IntArray, IntArray]:
+    # A maximum-cardinality matching (Hopcroft-Karp): the slot of each mentee and the
+    # mentee of each slot, -1 when unmatched.
+    slot_of = np.full(n_p, -1, dtype=np.int64)
+    mentee_of = np.full(n_slots, -1, dtype=np.int64)
+    if len(ep) == 0:
+        return slot_of, mentee_of
+    order = np.argsort(ep, kind="stable")
+    indptr = np.zeros(n_p + 1, dtype=np.int64)
+    np.cumsum(np.bincount(ep, minlength=n_p), out=indptr[1:])
+    graph = sp.csr_array(
+        (np.ones(len(ep), dtype=np.int8), es[order].astype(np.int32), indptr),
+        shape=(n_p, n_slots),
+    )
+    slot_of = np.asarray(maximum_bipartite_matching(graph, perm_type="column"), dtype=np.int64)
+    matched = np.flatnonzero(slot_of >= 0)
+    mentee_of[slot_of[matched]] = matched
+    return slot_of, mentee_of
+
+
+def _konig_cover(
+    n_p: int, n_slots: int, ep: IntArray, es: IntArray, slot_of: IntArray, mentee_of: IntArray
+) -> tuple[BoolArray, BoolArray]:
+    # König: with Z the vertices reachable from unmatched mentees by alternating paths,
+    # (mentees not in Z) + (slots in Z) is a vertex cover as large as the matching.
+    reached_p = slot_of < 0
+    reached_s = np.zeros(n_slots, dtype=np.bool_)
+    frontier = reached_p.copy()
+    while frontier.any():
+        slots = np.unique(es[frontier[ep]])
+        slots = slots[~reached_s[slots]]
+        if not len(slots):
+            break
+        reached_s[slots] = True
+        mates = mentee_of[slots]
+        mates = mates[mates >= 0]
+        frontier = np.zeros(n_p, dtype=np.bool_)
+        frontier[mates[~reached_p[mates]]] = True
+        reached_p |= frontier
+    return ~reached_p, reached_s
+
+
+def certified_max_matching(
+    prep: Prepared,
+    evaluator: Evaluator,
+    pool: SparsePool,
+    threshold: int,
+    store: PairStore | None,
+    tell: Tell,
+    label: str,
+    enough: int | None = None,
+) -> tuple[int, int]:
+    """Size of a maximum matching over all pool pairs scoring >= threshold.
+
+    A maximum matching of the candidate pairs (Hopcroft-Karp on the slots)
+    gives a König vertex cover of the same size; a pass over all pairs then
+    checks that the cover covers every pair scoring >= threshold too. If so,
+    no matching of the full problem is larger (certified); if not, the
+    uncovered pairs join the candidates and the matching grows.
+
+    Parameters
+    ----------
+    prep, evaluator
+        The problem and its evaluator.
+    pool : SparsePool
+        The pool; uncovered pairs join its candidates.
+    threshold : int
+        Minimum score.
+    store : PairStore or None
+        The kept feasible pairs (None: rescore).
+    tell : callable
+        ``tell(phase, fraction)``.
+    label : str
+        Prefix of the progress phase.
+    enough : int, optional
+        Stop as soon as a matching this large is found (no pass needed).
+
+    Returns
+    -------
+    tuple of int
+        The size, and the passes over all pairs it took.
+    """
+    weights = Weights(pool)
+    n_p, n_slots = len(pool.rows), weights.n_slots
+    thr = max(threshold, 0)
+    pool_index = np.full(prep.n, -1, dtype=np.int64)
+    pool_index[pool.rows] = np.arange(n_p, dtype=np.int64)
+    col_index = np.full(prep.m, -1, dtype=np.int64)
+    col_index[pool.cols] = np.arange(len(pool.cols), dtype=np.int64)
+    passes = 0
+    while True:
+        use = pool.cand_s >= thr
+        p, c = pool.cand_p[use], pool.cand_c[use]
+        ep, es, _ = _expand(weights, pool, p, c, np.ones(len(p), dtype=np.int64) << 62)
+        slot_of, mentee_of = _max_matching(n_p, n_slots, ep, es)
+        size = int(np.count_nonzero(slot_of >= 0))
+        if enough is not None and size >= enough:
+            return size, passes
+        cover_p, cover_s = _konig_cover(n_p, n_slots, ep, es, slot_of, mentee_of)
+        # A pair (p, c) is covered by p, or by every slot of its mentor.
+        uncovered_slots = np.add.reduceat(~cover_s, weights.slot_start) if n_slots else cover_s
+        cover_c = np.asarray(uncovered_slots, dtype=np.int64) == 0
+        passes += 1
+        total_blocks = max(block_count(prep, store), 1)
+
+        def check(
+            rows: IntArray,
+            cols: IntArray,
+            scores: IntArray,
+            cover_p: BoolArray = cover_p,
+            cover_c: BoolArray = cover_c,
+        ) -> tuple[IntArray, IntArray, IntArray]:
+            pp, cc = pool_index[rows], col_index[cols]
+            ok = (pp >= 0) & (cc >= 0) & (scores >= thr)
+            pp, cc, ss = pp[ok], cc[ok], scores[ok]
+            bare = ~cover_p[pp] & ~cover_c[cc]
+            return pp[bare], cc[bare], ss[bare]
+
+        new_p: list[IntArray] = []
+        new_c: list[IntArray] = []
+        new_s: list[IntArray] = []
+        for number, (pp, cc, ss) in enumerate(map_pairs(prep, evaluator, store, check)):
+            if len(pp):
+                new_p.append(pp)
+                new_c.append(cc)
+                new_s.append(ss)
+            tell(f"{label}covering pass {passes}", (number + 1) / total_blocks)
+        if not new_p:
+            return size, passes
+        pp, cc, ss = (np.concatenate(x) for x in (new_p, new_c, new_s))
+        keep = _first_per_group(pp, -ss, PRICING_PER_ROW)
+        pool.cand_p = np.concatenate([pool.cand_p, pp[keep]])
+        pool.cand_c = np.concatenate([pool.cand_c, cc[keep]])
+        pool.cand_s = np.concatenate([pool.cand_s, ss[keep]])
+        pool.considered += int(np.count_nonzero(keep))
