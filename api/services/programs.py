@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import secrets
 from typing import Any
 
@@ -39,9 +40,14 @@ def view(session: Session, account: Account, program: Program) -> dict[str, Any]
     }
 
 
+# The defaults do not change while the process runs: loading them through the schema on
+# every call (each profile write, each program view) cost more than the rest of the call.
+_SETTINGS_DEFAULTS: dict[str, Any] = ProgramSettingsSchema().load({})
+
+
 def full_settings(program: Program) -> dict[str, Any]:
     """The stored settings over the defaults (settings added later get their default)."""
-    merged: dict[str, Any] = ProgramSettingsSchema().load({})
+    merged = copy.deepcopy(_SETTINGS_DEFAULTS)
     merged.update(program.settings or {})
     return merged
 
