@@ -760,7 +760,11 @@ def certified_solve(
             p, c, s = p[ok], c[ok], scores[ok]
             reduced = 2 * weights.base(s, weights.omega[p]) - u[p] - big_v[c]
             add = reduced > 0
-            return p[add], c[add], s[add], reduced[add]
+            p, c, s, reduced = p[add], c[add], s[add], reduced[add]
+            # A mentee's pairs all lie in one block: its best few can be chosen here,
+            # which keeps the violators of a whole pass small.
+            best = _first_per_group(p, -reduced, PRICING_PER_ROW)
+            return p[best], c[best], s[best], reduced[best]
 
         new_p: list[IntArray] = []
         new_c: list[IntArray] = []
@@ -965,7 +969,9 @@ def certified_max_matching(
             ok = (pp >= 0) & (cc >= 0) & (scores >= thr)
             pp, cc, ss = pp[ok], cc[ok], scores[ok]
             bare = ~cover_p[pp] & ~cover_c[cc]
-            return pp[bare], cc[bare], ss[bare]
+            pp, cc, ss = pp[bare], cc[bare], ss[bare]
+            best = _first_per_group(pp, -ss, PRICING_PER_ROW)
+            return pp[best], cc[best], ss[best]
 
         new_p: list[IntArray] = []
         new_c: list[IntArray] = []
