@@ -19,11 +19,11 @@ def is_coordinator(session: Session, account: Account, program_id: int) -> bool:
     )
 
 
-# What reading or writing one's own profile touches: the program (taxonomy, settings),
-# the tags and the consent records. Loaded with the participant in one query: the tags
-# and consents of one person are a handful of rows each, so their product stays small.
+# What a profile view shows besides the participant row: the tags and the consent
+# records. Loaded with the participant in one query: the tags and consents of one person
+# are a handful of rows each, so their product stays small. (The program, which only
+# profile writes need, is not joined: every joined row would repeat its columns.)
 PROFILE_LOADERS = (
-    joinedload(Participant.program),
     joinedload(Participant.tags),
     joinedload(Participant.consents),
 )

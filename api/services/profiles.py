@@ -87,18 +87,23 @@ def participant_view(p: Participant) -> dict[str, Any]:
 # --- the owner's profile -------------------------------------------------------------------
 
 
-def _own(session: Session, account: Account, program_id: int) -> tuple[Program, Participant]:
+def _own_participant(session: Session, account: Account, program_id: int) -> Participant:
     participant = access.own_participant(session, account, program_id, with_profile=True)
     if participant is None:
         raise NotFound(
             f"You have not joined program {program_id}; join it with its join code first."
         )
+    return participant
+
+
+def _own(session: Session, account: Account, program_id: int) -> tuple[Program, Participant]:
+    # Writes check against the program's taxonomy and settings; reads do not load it.
+    participant = _own_participant(session, account, program_id)
     return participant.program, participant
 
 
 def get_own(session: Session, account: Account, program_id: int) -> dict[str, Any]:
-    _, participant = _own(session, account, program_id)
-    return participant_view(participant)
+    return participant_view(_own_participant(session, account, program_id))
 
 
 def create_own(
@@ -272,7 +277,7 @@ def _withdraw(participant: Participant) -> bool:
 def grant_consent(
     session: Session, account: Account, program_id: int, text_version: str
 ) -> dict[str, Any]:
-    _, participant = _own(session, account, program_id)
+    participant = _own_participant(session, account, program_id)
     record = _grant(session, participant, text_version)
     session.commit()
     return {
@@ -285,7 +290,7 @@ def grant_consent(
 
 def withdraw_consent(session: Session, account: Account, program_id: int) -> None:
     """Withdraw consent and erase the special category data it covered."""
-    _, participant = _own(session, account, program_id)
+    participant = _own_participant(session, account, program_id)
     if not _withdraw(participant):
         raise NotFound("You have no consent on record to withdraw.")
     for key in SENSITIVE_FIELDS:
