@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy import JSON, DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -77,7 +77,7 @@ def init_app(app: Flask) -> None:
 
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     app.extensions["peermatch.db"] = Database(make_engine(url, echo=app.config["SQL_ECHO"]))
-    app.teardown_request(_end_read_only_transaction)
+    app.after_request(_end_read_only_transaction)
     app.teardown_appcontext(_close_session)
 
 
@@ -97,19 +97,20 @@ def session() -> Session:
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _end_read_only_transaction(exc: BaseException | None) -> None:
+def _end_read_only_transaction(response: Response) -> Response:
     # Closing a session rolls its transaction back, and psycopg 3 drops all prepared
     # statements of the connection on every ROLLBACK: requests that ended that way had
     # every query parsed and planned afresh by PostgreSQL (most of its time per profile
-    # read). A request of a safe method writes nothing it has not committed itself (the
-    # services commit their writes), so its transaction ends with COMMIT, which for a
-    # transaction without writes is the same as a rollback and keeps the statements
-    # prepared. Anything else (an exception, changes made in the session and not
-    # committed, another method) still ends with the rollback of close().
+    # read). A successful request of a safe method writes nothing it has not committed
+    # itself (the services commit their writes), so its transaction ends with COMMIT,
+    # which for a transaction without writes is the same as a rollback and keeps the
+    # statements prepared. Anything else (an error answer, an exception, changes made in
+    # the session and not committed, another method) still ends with the rollback of
+    # close().
     s: Session | None = g.get("db_session")
     if (
         s is None
-        or exc is not None
+        or response.status_code >= 400
         or request.method not in SAFE_METHODS
         or not s.in_transaction()
         or s.new
@@ -117,8 +118,9 @@ def _end_read_only_transaction(exc: BaseException | None) -> None:
         or s.deleted
         or s.info.get(_FLUSHED)
     ):
-        return
+        return response
     s.commit()
+    return response
 
 
 # Set while a session's transaction holds flushed ORM changes it has not committed.

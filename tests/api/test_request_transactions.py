@@ -4,6 +4,7 @@ something by mistake, or fail half way, leave the database as it was."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 
 from api import db
 from api.errors import NotFound
@@ -58,4 +59,18 @@ def test_a_read_that_fails_after_writing_leaves_nothing_behind(app, client, sess
         raise NotFound("Nothing here.")
 
     assert_problem(client.get("/test/rename-then-fail"), 404)
+    assert _name(session, account_id) == "Original"
+
+
+def test_a_read_that_fails_after_a_bulk_update_leaves_nothing_behind(
+    app, client, session, account_id
+):
+    @app.get("/test/bulk-rename-then-fail")
+    def rename():
+        db.session().execute(
+            update(Account).where(Account.id == account_id).values(display_name="Changed")
+        )
+        raise NotFound("Nothing here.")
+
+    assert_problem(client.get("/test/bulk-rename-then-fail"), 404)
     assert _name(session, account_id) == "Original"
