@@ -245,7 +245,9 @@ def _set_tags(
     for tag in list(participant.tags):
         key = (tag.kind, tag.tag)
         if key in wanted:
-            tag.weight = wanted.pop(key)
+            weight = wanted.pop(key)
+            if tag.weight != weight:  # an unchanged tag stays out of the flush
+                tag.weight = weight
         else:
             participant.tags.remove(tag)
     for (kind, name), weight in sorted(wanted.items()):
