@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from api.db import utcnow
 from api.errors import Conflict, NotFound
-from api.models import Account, CheckIn, Match, Participant
+from api.models import Account, CheckIn, Match, Participant, ParticipantTag
 from api.services import access
 
 SHAREABLE_PROFILE = (
@@ -89,28 +91,45 @@ def match_view(match: Match, side: str) -> dict[str, Any]:
 
 
 # The caller's matches (through their participations), newest first, with both sides and
-# their accounts joined (one row per match) and their tags (one query per side for all
-# the matches). Built once: constructing a statement costs more than running a cached one.
+# their accounts joined (one row per match). Built once: constructing a statement costs
+# more than running a cached one.
 _MY_MATCHES = (
     select(Match)
     .join(Participant, or_(Participant.id == Match.mentee_id, Participant.id == Match.mentor_id))
     .where(Participant.account_id == bindparam("account_id"))
     .options(
-        joinedload(Match.mentee).options(
-            joinedload(Participant.account), selectinload(Participant.tags)
-        ),
-        joinedload(Match.mentor).options(
-            joinedload(Participant.account), selectinload(Participant.tags)
-        ),
+        joinedload(Match.mentee).joinedload(Participant.account),
+        joinedload(Match.mentor).joinedload(Participant.account),
     )
     .order_by(Match.id.desc())
 )
+_TAGS_OF = (
+    select(ParticipantTag)
+    .where(ParticipantTag.participant_id.in_(bindparam("ids", expanding=True)))
+    .order_by(ParticipantTag.kind, ParticipantTag.tag)  # as Participant.tags is ordered
+)
+
+
+def _load_tags(session: Session, people: list[Participant]) -> None:
+    """Load the tags of many participants (both sides of many matches) in one query.
+
+    A selectinload per side would take one query each and cost more Python time.
+    """
+    if not people:
+        return
+    by_participant: dict[int, list[ParticipantTag]] = defaultdict(list)
+    for tag in session.scalars(_TAGS_OF, {"ids": sorted({p.id for p in people})}):
+        by_participant[tag.participant_id].append(tag)
+    for p in people:
+        # As if loaded with the participant (SQLAlchemy's documented use of it).
+        set_committed_value(p, "tags", by_participant[p.id])
 
 
 def my_matches(session: Session, account: Account) -> list[dict[str, Any]]:
     if expire_due(session, utcnow()):
         session.commit()
     matches = session.scalars(_MY_MATCHES, {"account_id": account.id}).all()
+    _load_tags(session, [p for m in matches for p in (m.mentee, m.mentor)])
     # The mentee and the mentor of a match are in the same program, so never both the caller.
     return [
         match_view(m, "mentee" if m.mentee.account_id == account.id else "mentor") for m in matches

@@ -82,7 +82,16 @@ def test_listing_matches_takes_the_same_few_queries_however_many_matches(
     assert [m["my_side"] for m in one] == ["mentee"]
     assert [m["my_side"] for m in three] == ["mentor"] * 3
     assert {m["partner"]["participant_id"] for m in three} == {m["participant_id"] for m in mentees}
-    assert one_queries == three_queries <= 5
+    # Each side sees the other's tags, and why they were matched.
+    assert one[0]["partner"]["strengths"] == sorted(
+        mentor_profile["strengths"], key=lambda s: s["tag"]
+    )
+    assert {m["partner"]["participant_id"]: m["partner"]["needs"] for m in three} == {
+        m["participant_id"]: sorted(mentee_profile["needs"], key=lambda n: n["tag"])
+        for m in mentees
+    }
+    assert all(m["why"]["covered_needs"] == ["public-speaking"] for m in one + three)
+    assert one_queries == three_queries <= 4
 
 
 def test_listing_matches_shows_proposals_past_their_expiry_as_expired(client, world, session):
