@@ -138,9 +138,7 @@ def _demo_round() -> None:
     from api.services import rounds, seeding
 
     session = db.session()
-    coordinator = session.scalar(
-        select(Account).where(Account.email == seeding.COORDINATOR_EMAIL)
-    )
+    coordinator = session.scalar(select(Account).where(Account.email == seeding.COORDINATOR_EMAIL))
     program = session.scalar(select(Program).where(Program.join_code == "DEMO-2026"))
     if coordinator is None or program is None:
         return

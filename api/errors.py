@@ -48,7 +48,6 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
         self.extra = extra
 
-
     def with_status(self, status: int) -> ApiError:
         self.status = status
         return self

@@ -91,16 +91,19 @@ def start(session: Session, account: Account, program_id: int, overrides: dict[s
 def _check_size(session: Session, program: Program) -> None:
     """Refuse a round larger than this deployment is sized for (MAX_ROUND_SIZE)."""
     limit = current_app.config["MAX_ROUND_SIZE"]
-    mentees = session.scalar(
-        select(func.count())
-        .select_from(Participant)
-        .where(
-            Participant.program_id == program.id,
-            Participant.role.in_(("mentee", "both")),
-            Participant.status == "active",
-            Participant.profile_completed_at.is_not(None),
+    mentees = (
+        session.scalar(
+            select(func.count())
+            .select_from(Participant)
+            .where(
+                Participant.program_id == program.id,
+                Participant.role.in_(("mentee", "both")),
+                Participant.status == "active",
+                Participant.profile_completed_at.is_not(None),
+            )
         )
-    ) or 0
+        or 0
+    )
     if mentees > limit:
         raise ApiError(
             f"This round would match {mentees} mentees; this service runs rounds of at "
