@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy import JSON, DateTime, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -38,7 +40,38 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, hide_parameters=not echo, **kwargs)
         _fix_sqlite_transactions(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=not echo)
+    engine = create_engine(url, echo=echo, hide_parameters=not echo)
+    _ping_when_idle(engine)
+    return engine
+
+
+#: A pooled connection that has rested longer than this (seconds) is pinged before use.
+PING_AFTER_IDLE = 10.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    # What `pool_pre_ping` does, but only for connections that have rested in the pool:
+    # a server restart or an idle timeout closes those, and the ping replaces them before
+    # a request sees it. A connection handed back moments ago is used as it is (pinging it
+    # cost a database round trip on every request); if the server went away meanwhile, the
+    # request's error marks the pool invalid and the next checkouts reconnect.
+    @event.listens_for(engine, "checkin")
+    def _rested_since(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        rested = record.info.get(_CHECKED_IN)
+        if rested is None or time.monotonic() - rested < PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The pool drops this connection and checks out (or opens) another one.
+            raise DisconnectionError(f"pooled connection lost: {type(exc).__name__}") from exc
+
+
+_CHECKED_IN = "peermatch.checked_in"
 
 
 def _fix_sqlite_transactions(engine: Engine) -> None:
