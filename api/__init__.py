@@ -111,13 +111,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     @app.after_request
     def _log_request(response: Response) -> Response:
         # Ids and statuses only: bodies and query strings may carry personal data.
-        account = g.get("account")
         access_log.info(
             "%s %s %s account=%s %.1fms",
             request.method,
             request.path,
             response.status_code,
-            account.id if account is not None else "-",
+            g.get("account_id", "-"),
             (time.perf_counter() - g.get("started", time.perf_counter())) * 1000,
         )
         return response

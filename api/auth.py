@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from copy import deepcopy
+from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import g, request
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import Row, and_, bindparam, select
 
 from api import db
-from api.errors import Forbidden, Unauthorized
+from api.errors import Forbidden, NotFound, Unauthorized
 from api.models import Account, Participant, Token
 from api.security import token_hash
 from api.services import access
 from api.services.access import PROFILE_LOADERS
+from api.services.profiles import OWN_VIEW
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -68,16 +70,28 @@ _TOKEN_AND_OWN_PROFILE = (
 )
 
 
-def _load_token(program_id: int | None = None) -> tuple[Account, Token]:
-    """The caller's account and token; with `program_id`, also their participation."""
+def _digest() -> str:
+    """The stored hash of the request's bearer token (401 when there is none)."""
     header = request.headers.get("Authorization")
     if not header:
         raise Unauthorized("Send an `Authorization: Bearer <token>` header.")
     match = BEARER_RE.match(header.strip())
     if not match:
         raise Unauthorized("The Authorization header is not a bearer token.")
+    return token_hash(match.group(1))
+
+
+def _check_token(revoked_at: datetime | None, expires_at: datetime) -> None:
+    if revoked_at is not None:
+        raise Unauthorized("The token has been revoked; log in again.")
+    if expires_at <= db.utcnow():
+        raise Unauthorized("The token has expired; log in again.")
+
+
+def _load_token(program_id: int | None = None) -> tuple[Account, Token]:
+    """The caller's account and token; with `program_id`, also their participation."""
+    digest = _digest()
     session = db.session()
-    digest = token_hash(match.group(1))
     participant = None
     if program_id is None:
         row = session.execute(_TOKEN, {"digest": digest}).one_or_none()
@@ -93,18 +107,45 @@ def _load_token(program_id: int | None = None) -> tuple[Account, Token]:
         if found is None:
             raise Unauthorized("The token is not recognised.")
         token, account, participant = found
-    if token.revoked_at is not None:
-        raise Unauthorized("The token has been revoked; log in again.")
-    if token.expires_at <= db.utcnow():
-        raise Unauthorized("The token has expired; log in again.")
+    _check_token(token.revoked_at, token.expires_at)
     if participant is not None and program_id is not None:
         access.remember_own_participant(session, account, program_id, participant)
     return account, token
 
 
+def _load_own_view(program_id: int) -> None:
+    # The owner policy of a read: the caller and their whole profile in one statement on
+    # a read connection, no session (profiles.OWN_VIEW); the rows wait in `g` for the view.
+    digest = _digest()
+    with db.database().read() as conn:
+        rows = conn.execute(OWN_VIEW, {"digest": digest, "program_id": program_id}).all()
+    if not rows:
+        raise Unauthorized("The token is not recognised.")
+    first = rows[0]
+    _check_token(first.token_revoked_at, first.token_expires_at)
+    g.account_id = first.caller_id
+    if first.id is None:
+        raise NotFound(
+            f"You have not joined program {program_id}; join it with its join code first."
+        )
+    g.own_view_rows = rows
+
+
+def own_view_rows() -> Sequence[Row[Any]]:
+    """The rows of profiles.OWN_VIEW the owner policy of a read loaded for this request."""
+    rows: Sequence[Row[Any]] = g.own_view_rows
+    return rows
+
+
 def current_account() -> Account:
     """The authenticated account of this request (the view's policy ran first)."""
-    account: Account = g.account
+    account: Account | None = g.get("account")
+    if account is None:
+        # Authenticated by a read without a session (the owner's profile read).
+        account = db.session().get(Account, g.account_id)
+        if account is None:
+            raise Unauthorized("The token is not recognised.")
+        g.account = account
     return account
 
 
@@ -135,9 +176,11 @@ def policy(name: str) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if name != "anonymous":
+            if name == "owner" and request.method in db.SAFE_METHODS:
+                _load_own_view(kwargs["program_id"])
+            elif name != "anonymous":
                 account, token = _load_token(kwargs["program_id"] if name == "owner" else None)
-                g.account, g.token = account, token
+                g.account, g.token, g.account_id = account, token, account.id
                 _enforce(name, account, kwargs)
             return view(*args, **kwargs)
 

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
-from sqlalchemy import JSON, DateTime, Engine, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    JSON,
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    TypeDecorator,
+    create_engine,
+    event,
+)
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -41,6 +51,22 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         _fix_sqlite_transactions(engine)
         return engine
     engine = create_engine(url, echo=echo, hide_parameters=not echo)
+    _ping_when_idle(engine)
+    return engine
+
+
+def make_reader(url: str, echo: bool = False) -> Engine | None:
+    """An engine for requests that only read, outside any session (None: use the main one).
+
+    On PostgreSQL its connections are in autocommit mode: a read is its one statement,
+    with no BEGIN and no COMMIT round trip (and no ROLLBACK, which would make psycopg
+    drop its prepared statements). SQLite reads go through the main engine.
+    """
+    if url.startswith("sqlite"):
+        return None
+    engine = create_engine(
+        url, echo=echo, hide_parameters=not echo, isolation_level="AUTOCOMMIT", pool_size=2
+    )
     _ping_when_idle(engine)
     return engine
 
@@ -94,13 +120,29 @@ def _fix_sqlite_transactions(engine: Engine) -> None:
 
 
 class Database:
-    """Holds the engine and the session factory of one app."""
+    """Holds the engines and the session factory of one app."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, reader: Engine | None = None) -> None:
         self.engine = engine
         self.session_factory: Callable[[], Session] = sessionmaker(
             bind=engine, expire_on_commit=False
         )
+        # What `read()` connects with: an engine, or one open connection (the tests').
+        self.reader: Engine | Connection = reader if reader is not None else engine
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for one read-only statement that needs no session."""
+        if isinstance(self.reader, Connection):
+            yield self.reader
+            return
+        with self.reader.connect() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if isinstance(self.reader, Engine) and self.reader is not self.engine:
+            self.reader.dispose()
 
 
 def init_app(app: Flask) -> None:
@@ -109,7 +151,8 @@ def init_app(app: Flask) -> None:
         from pathlib import Path
 
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
-    app.extensions["peermatch.db"] = Database(make_engine(url, echo=app.config["SQL_ECHO"]))
+    echo = app.config["SQL_ECHO"]
+    app.extensions["peermatch.db"] = Database(make_engine(url, echo), make_reader(url, echo))
     app.after_request(_end_read_only_transaction)
     app.teardown_appcontext(_close_session)
 

@@ -59,7 +59,7 @@ def run_round(round_id: int) -> None:
     app = create_app()
     with app.app_context():
         rounds.execute(db.session(), round_id)
-        db.database().engine.dispose()
+        db.database().dispose()
 
 
 def nightly_rematch() -> None:
@@ -71,7 +71,7 @@ def nightly_rematch() -> None:
     with app.app_context():
         for summary in rematch.run(db.database().engine):
             log.info("%s", summary.describe())
-        db.database().engine.dispose()
+        db.database().dispose()
 
 
 def schedule_rematch(redis_url: str, cron: str) -> None:

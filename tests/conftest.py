@@ -78,9 +78,11 @@ def app(engine: Engine, session_factory: sessionmaker[Session], tmp_path: object
         }
     )
     db = database(flask_app)
-    db.engine.dispose()
+    db.dispose()
     db.engine = engine
     db.session_factory = session_factory
+    # Reads outside the session go through the test's connection too (its transaction).
+    db.reader = session_factory.kw["bind"]
     return flask_app
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api import db
-from api.auth import current_account, policy
+from api.auth import current_account, own_view_rows, policy
 from api.schemas import (
     ConsentGrantSchema,
     ConsentSchema,
@@ -33,7 +34,7 @@ class OwnProfile(MethodView):
     @blp.response(200, ParticipantSchema)
     def get(self, program_id: int) -> Any:
         """Read your own profile in the program."""
-        return profiles.get_own(db.session(), current_account(), program_id)
+        return jsonify(profiles.own_view_from_rows(own_view_rows()))
 
     @policy("owner")
     @blp.arguments(ProfileSchema)

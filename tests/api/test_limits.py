@@ -28,8 +28,9 @@ def limited_app(engine, session_factory, **config):
         | config
     )
     db = database(app)
-    db.engine.dispose()
+    db.dispose()
     db.engine, db.session_factory = engine, session_factory
+    db.reader = session_factory.kw["bind"]
     return app
 
 

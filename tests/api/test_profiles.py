@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
-from api.models import ConsentRecord, Participant
+from api.db import utcnow
+from api.models import ConsentRecord, Participant, Token
+from api.security import token_hash
 from tests.api.conftest import assert_problem
 
 
@@ -333,3 +337,72 @@ def test_a_coordinator_changes_role_and_status(client, program, coordinator, joi
     assert_problem(
         client.patch(url, json={"status": "gone"}, headers=coordinator["headers"]), 422, "status"
     )
+
+
+def test_the_owners_read_shows_what_the_coordinators_view_and_a_write_show(
+    client, program, coordinator, join, mentee_profile
+):
+    # The owner's read is one statement of plain rows; the coordinators' view and the
+    # answers of writes come from the ORM. Both must give the same person the same view.
+    url = profile_url(program)
+    rich = dict(
+        mentee_profile,
+        needs=[{"tag": t, "priority": p} for t, p in (("python", 2), ("leadership", 1))],
+        strengths=[{"tag": "public-speaking", "level": 3}, {"tag": "data-science", "level": 1}],
+        cultural_background=["brazilian"],
+        consent={"special_category": True, "text_version": "2026-01"},
+    )
+    people = {
+        "no profile": join(program, "mentee"),
+        "plain": join(program, "mentee", mentee_profile),
+        "rich": join(program, "both", dict(rich, capacity=2)),
+        "consent withdrawn": join(program, "mentee", rich),
+        "consent renewed": join(program, "mentee", rich),
+    }
+    h = people["consent withdrawn"]["headers"]
+    assert client.delete(f"{url}/consent", headers=h).status_code == 204
+    h = people["consent renewed"]["headers"]
+    assert client.post(f"{url}/consent", json={"text_version": "2026-02"}, headers=h).status_code
+    for label, person in people.items():
+        own = client.get(url, headers=person["headers"])
+        assert own.status_code == 200, (label, own.json)
+        seen = client.get(
+            f"/api/v1/programs/{program['id']}/participants/{person['participant_id']}",
+            headers=coordinator["headers"],
+        )
+        assert own.json == seen.json, label
+        if own.json["profile_complete"]:
+            written = client.patch(url, json={}, headers=person["headers"])
+            # A write moves updated_at on; everything else is the same view.
+            assert {**written.json, "updated_at": None} == {**own.json, "updated_at": None}
+    assert own.json["consent"]["text_version"] == "2026-02"  # the last one: renewed
+    assert client.get(url, headers=people["consent withdrawn"]["headers"]).json["consent"] is None
+    rich_view = client.get(url, headers=people["rich"]["headers"]).json["profile"]
+    assert rich_view["needs"] == [
+        {"tag": "leadership", "priority": 1},
+        {"tag": "python", "priority": 2},
+    ]
+    assert [s["tag"] for s in rich_view["strengths"]] == ["data-science", "public-speaking"]
+
+
+def test_the_owners_read_refuses_revoked_expired_and_unknown_tokens_and_strangers(
+    client, program, make_program, join, mentee_profile, session
+):
+    url = profile_url(program)
+    mentee = join(program, "mentee", mentee_profile)
+    other = make_program(name="Another program")
+    assert (
+        "not joined"
+        in assert_problem(client.get(profile_url(other), headers=mentee["headers"]), 404)["detail"]
+    )
+    assert_problem(client.get(url), 401)
+    assert_problem(client.get(url, headers={"Authorization": "Bearer " + "A" * 43}), 401)
+    secret = mentee["headers"]["Authorization"].removeprefix("Bearer ")
+    token = session.scalars(select(Token).where(Token.token_hash == token_hash(secret))).one()
+    token.expires_at = utcnow() - timedelta(seconds=1)
+    session.commit()
+    assert "expired" in assert_problem(client.get(url, headers=mentee["headers"]), 401)["detail"]
+    token.expires_at = utcnow() + timedelta(hours=1)
+    token.revoked_at = utcnow()
+    session.commit()
+    assert "revoked" in assert_problem(client.get(url, headers=mentee["headers"]), 401)["detail"]

@@ -63,7 +63,7 @@ def test_a_profile_read_takes_the_same_few_queries_however_many_tags_and_consent
     assert len(big_view["profile"]["needs"]) == 3 and len(big_view["profile"]["strengths"]) == 2
     assert big_view["consent"]["text_version"] == "2026-02"
     assert big_view["profile"]["cultural_background"] == ["brazilian"]
-    assert small_queries == big_queries <= 2
+    assert small_queries == big_queries == 1
 
 
 def test_listing_matches_takes_the_same_few_queries_however_many_matches(

@@ -1,18 +1,70 @@
-"""How the service uses its database connections, on a real database (not the tests'
-shared transaction): pings only for connections that rested."""
+"""How the service uses its database connections: reads without a session, pings only for
+connections that rested, on a real app and database (not the tests' shared transaction)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.exc import DBAPIError
 
-from api import db
+from api import create_app, db, migrate, synthetic
+from api.models import Participant, Token
+from api.security import new_token
+from api.services.profiles import participant_view
 from tests.conftest import TEST_DATABASE_URL
 
 postgres_only = pytest.mark.skipif(
     TEST_DATABASE_URL.startswith("sqlite"), reason="connection handling of PostgreSQL"
 )
+
+
+def test_an_owners_profile_read_is_one_statement_outside_any_transaction(empty_database_url):
+    migrate.upgrade(empty_database_url)
+    app = create_app({"TESTING": True, "DATABASE_URL": empty_database_url, "REDIS_URL": None})
+    database = db.database(app)
+    with app.app_context():
+        session = db.session()
+        program_id = synthetic.generate(session, 8, 2, seed=3)
+        person = session.scalars(select(Participant).order_by(Participant.id)).first()
+        assert person is not None
+        secret, digest = new_token()
+        session.add(
+            Token(
+                account_id=person.account_id,
+                token_hash=digest,
+                expires_at=db.utcnow() + timedelta(hours=1),
+            )
+        )
+        session.commit()
+        expected = participant_view(person)
+        session.close()
+
+    statements: list[str] = []
+    autocommit: list[bool] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+        autocommit.append(bool(getattr(conn.connection.dbapi_connection, "autocommit", False)))
+
+    event.listen(database.reader, "before_cursor_execute", record)
+    try:
+        r = app.test_client().get(
+            f"/api/v1/programs/{program_id}/profile", headers={"Authorization": f"Bearer {secret}"}
+        )
+    finally:
+        event.remove(database.reader, "before_cursor_execute", record)
+    assert r.status_code == 200, r.json
+    assert (
+        r.json["id"] == expected["id"]
+        and r.json["profile"]["needs"] == expected["profile"]["needs"]
+    )
+    # One statement (on SQLite, SQLAlchemy's own BEGIN goes through the hook too).
+    assert [s for s in statements if s != "BEGIN"] == statements[-1:]
+    if not TEST_DATABASE_URL.startswith("sqlite"):
+        assert database.reader is not database.engine and autocommit == [True]
+    database.dispose()
 
 
 def _backend_pid(engine) -> int:

@@ -61,7 +61,7 @@ def test_readiness_is_200_on_a_migrated_database(empty_database_url):
     assert migrate.head_revision() in result.output
     from api.db import database
 
-    database(app).engine.dispose()
+    database(app).dispose()
 
 
 def test_the_demo_command_migrates_seeds_and_runs_a_first_round(empty_database_url):
@@ -74,4 +74,4 @@ def test_the_demo_command_migrates_seeds_and_runs_a_first_round(empty_database_u
     assert again.exit_code == 0 and "matching rounds exist already" in again.output
     from api.db import database
 
-    database(app).engine.dispose()
+    database(app).dispose()

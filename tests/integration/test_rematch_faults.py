@@ -36,7 +36,7 @@ def generated(empty_database_url):
         )
         session.close()
         yield {"app": app, "url": empty_database_url, "program_id": program_id}
-        db.database().engine.dispose()
+        db.database().dispose()
 
 
 def _command(generated, night):
