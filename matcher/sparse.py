@@ -14,7 +14,10 @@ is found differs:
    while they fit :data:`STORE_BYTES`, so that later passes need no
    rescoring;
 2. the restricted problem (candidate edges only) is solved exactly with
-   ``min_weight_full_bipartite_matching``;
+   ``min_weight_full_bipartite_matching``; in the tail of pricing, when few
+   pairs violate the previous round's duals, on costs reduced by those duals
+   (:func:`_match_warm`), which leaves the optimum where it is and spares the
+   solver most of its work;
 3. optimal LP duals of the restricted problem are computed from the matching
    (``u`` per mentee, ``v`` per slot, by a vectorised int64 Bellman-Ford on the
    difference constraints that complementary slackness imposes) and checked
@@ -57,6 +60,11 @@ PRICING_PER_ROW = 8
 #: Candidates a mentee (and a mentor) keeps, by reduced cost, when a pricing round
 #: trims the working set; the pairs of the current matching are always kept.
 WORKING_PER_ROW = 4
+#: A restricted solve starts from the previous round's duals when fewer of its pairs than
+#: this share of the mentees violate them (the thin tail of pricing); with more, a cold
+#: solve is faster (measured at 50,000 x 12,500: 56 violators 1.7 s warm vs 8.3 s cold,
+#: 1,780 4.5 s vs 8.3 s, 18,527 23 s vs 8.4 s).
+WARM_VIOLATORS_SHARE = 0.05
 #: Elements per scoring chunk of the sparse path.
 CHUNK_ELEMENTS = 1 << 21
 #: Memory the first scan may use to keep every feasible pair's score (bytes).
@@ -540,6 +548,48 @@ def _match(
     return (c, r) if slot_major else (r, c)  # (mentee, slot)
 
 
+def _match_warm(
+    n_p: int,
+    n_slots: int,
+    ep: IntArray,
+    es: IntArray,
+    w: IntArray,
+    u: IntArray,
+    v: IntArray,
+) -> tuple[IntArray, IntArray]:
+    """The matching of :func:`_match`, solved on costs reduced by earlier duals.
+
+    ``u``, ``v`` are optimal duals of the doubled weights ``2 w`` of an earlier
+    working set. The problem is made square: every mentee has a private dummy
+    slot, every slot a private dummy mentee, and the dummies pair up along the
+    real edges, so that every full matching covers each mentee and each slot
+    exactly once. Then ``u_p + v_s - 2 w`` (plus one constant, to keep costs
+    positive) changes every full matching's cost by the same amount and leaves
+    the optimum where it was; the pairs that were tight cost nothing, and the
+    solver only repairs around the few that violate the old duals.
+    """
+    if len(w) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    reduced = u[ep] + v[es] - 2 * w
+    base = max(int(-reduced.min()), 0) + 1  # costs stay > 0 (zeros would vanish)
+    n_edges = len(ep)
+    p_all = np.arange(n_p, dtype=np.int64)
+    s_all = np.arange(n_slots, dtype=np.int64)
+    rows = np.concatenate([ep, p_all, n_p + es, n_p + s_all])
+    cols = np.concatenate([es, n_slots + p_all, n_slots + ep, s_all])
+    costs = np.concatenate(
+        [reduced + base, u + base, np.full(n_edges, base, dtype=np.int64), v + base]
+    ).astype(np.float64)
+    size = n_p + n_slots
+    graph = sp.csr_array((costs, (rows, cols)), shape=(size, size))
+    r, c = min_weight_full_bipartite_matching(graph)
+    r = np.asarray(r, dtype=np.int64)
+    c = np.asarray(c, dtype=np.int64)
+    real = (r < n_p) & (c < n_slots)
+    return r[real], c[real]
+
+
 def _duals(
     n_p: int,
     n_slots: int,
@@ -712,6 +762,7 @@ def certified_solve(
     col_index = np.full(prep.m, -1, dtype=np.int64)
     col_index[pool.cols] = np.arange(len(pool.cols), dtype=np.int64)
     rounds = 0
+    last_duals: list[IntArray] = []  # the slot-level duals of the previous solve
 
     def solve_restricted() -> tuple[IntArray, IntArray, IntArray, IntArray, int]:
         use = pool.cand_s >= thr
@@ -723,9 +774,18 @@ def certified_solve(
             weights.base(pool.cand_s[use], weights.omega[pool.cand_p[use]]),
         )
         tell(f"{label}solving round {rounds + 1}", 1.0 - 0.5**rounds)
-        mentee, slot = _match(n_p, n_slots, ep, es, w)
+        warm = False
+        if last_duals:
+            u_old, v_old = last_duals
+            violators = int(np.count_nonzero(u_old[ep] + v_old[es] < 2 * w))
+            warm = violators < WARM_VIOLATORS_SHARE * n_p
+        if warm:
+            mentee, slot = _match_warm(n_p, n_slots, ep, es, w, u_old, v_old)
+        else:
+            mentee, slot = _match(n_p, n_slots, ep, es, w)
         if len(mentee):
             u, v = _duals(n_p, n_slots, ep, es, w, mentee, slot)
+            last_duals[:] = [u, v]
             edge_key = ep * n_slots + es
             order = np.argsort(edge_key, kind="stable")
             pos = order[np.searchsorted(edge_key[order], mentee * n_slots + slot)]

@@ -42,9 +42,11 @@ def solve_sparse(
     store: int = 1 << 40,
     per_mentor: int = 0,
     threads: int = 2,
+    warm: float = 0.05,
 ) -> Result:
     # Tiny candidate sets, so that the first solve misses pairs and pricing must find them;
-    # store=0 makes every pass rescore instead of reading the kept pairs.
+    # store=0 makes every pass rescore instead of reading the kept pairs; warm=inf starts
+    # every solve after the first from the previous duals, warm=0 none.
     with (
         mock.patch.object(matcher.engine, "DENSE_PAIR_LIMIT", -1),
         mock.patch.object(matcher.sparse, "CANDIDATES_PER_ROW", candidates),
@@ -54,6 +56,7 @@ def solve_sparse(
         mock.patch.object(matcher.sparse, "STORE_BYTES", store),
         mock.patch.object(matcher.sparse, "SCORING_THREADS", threads),
         mock.patch.object(matcher.sparse, "CHUNK_ELEMENTS", chunk),
+        mock.patch.object(matcher.sparse, "WARM_VIOLATORS_SHARE", warm),
     ):
         return solve(problem)
 
@@ -79,6 +82,7 @@ COMPARED = (
     st.sampled_from([0, 100, 1 << 40]),
     st.integers(0, 2),
     st.integers(1, 2),
+    st.sampled_from([0.0, float("inf")]),
 )
 def test_the_sparse_path_reaches_the_dense_optimum_for_every_objective(
     problem: Problem,
@@ -88,13 +92,14 @@ def test_the_sparse_path_reaches_the_dense_optimum_for_every_objective(
     store: int,
     per_mentor: int,
     threads: int,
+    warm: float,
 ) -> None:
     table = pair_table(problem)
     setup = place_pins(problem, table)
     for objective in OBJECTIVES:
         current = with_objective(problem, objective)
         dense = solve(current)
-        sparse = solve_sparse(current, candidates, per_row, chunk, store, per_mentor, threads)
+        sparse = solve_sparse(current, candidates, per_row, chunk, store, per_mentor, threads, warm)
         check_invariants(current, sparse)
         keys = [
             objective_key(
