@@ -10,14 +10,14 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import g, request
-from sqlalchemy import Row, and_, bindparam, select
+from sqlalchemy import Row, bindparam, select
 
 from api import db
 from api.errors import Forbidden, NotFound, Unauthorized
 from api.models import Account, Participant, Token
 from api.security import token_hash
 from api.services import access
-from api.services.access import PROFILE_LOADERS
+from api.services.access import CALLER_PARTICIPATION, PROFILE_LOADERS
 from api.services.profiles import OWN_VIEW
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -58,13 +58,7 @@ _TOKEN = (
 _TOKEN_AND_OWN_PROFILE = (
     select(Token, Account, Participant)
     .join(Account, Account.id == Token.account_id)
-    .outerjoin(
-        Participant,
-        and_(
-            Participant.account_id == Token.account_id,
-            Participant.program_id == bindparam("program_id"),
-        ),
-    )
+    .outerjoin(Participant, CALLER_PARTICIPATION)
     .where(Token.token_hash == bindparam("digest"))
     .options(*PROFILE_LOADERS)
 )

@@ -6,11 +6,11 @@ a member asking for coordinator powers gets 403.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, inspect, select
+from sqlalchemy import and_, bindparam, inspect, select
 from sqlalchemy.orm import Session, joinedload
 
 from api.errors import Forbidden, NotFound
-from api.models import Account, Match, Participant, Program, ProgramCoordinator
+from api.models import Account, Match, Participant, Program, ProgramCoordinator, Token
 
 
 def is_coordinator(session: Session, account: Account, program_id: int) -> bool:
@@ -26,6 +26,12 @@ def is_coordinator(session: Session, account: Account, program_id: int) -> bool:
 PROFILE_LOADERS = (
     joinedload(Participant.tags),
     joinedload(Participant.consents),
+)
+# The caller's participation in the program, joined to their token (the owner policy's
+# statements: the ORM one in api.auth, the plain-rows one of the profile read).
+CALLER_PARTICIPATION = and_(
+    Participant.account_id == Token.account_id,
+    Participant.program_id == bindparam("program_id"),
 )
 # Built once: constructing a statement costs more than running a cached one.
 _OWN_PARTICIPANT = select(Participant).where(

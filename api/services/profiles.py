@@ -7,7 +7,7 @@ import binascii
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, exists, func, select
+from sqlalchemy import Row, bindparam, exists, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from api.db import utcnow
@@ -113,7 +113,18 @@ _LIVE_CONSENT_ID = (
     .correlate(Participant)
     .scalar_subquery()
 )
-_P = Participant.__table__.c
+# The participant's columns the view shows (its tags and consent come from joins).
+_VIEW_COLUMNS = (
+    "id",
+    "program_id",
+    "account_id",
+    "role",
+    "status",
+    "joined_at",
+    "updated_at",
+    "profile_completed_at",
+    *(name for name in PROFILE_FIELDS if name not in ("needs", "strengths")),
+)
 OWN_VIEW = (
     select(
         Token.account_id.label("caller_id"),
@@ -121,31 +132,7 @@ OWN_VIEW = (
         Token.revoked_at.label("token_revoked_at"),
         Account.display_name,
         Account.email,
-        *(
-            _P[name]
-            for name in (
-                "id",
-                "program_id",
-                "account_id",
-                "role",
-                "status",
-                "joined_at",
-                "updated_at",
-                "profile_completed_at",
-                "bio",
-                "languages",
-                "timezone",
-                "availability",
-                "capacity",
-                "experience_level",
-                "org_unit",
-                "manager_email",
-                "preferred_partners",
-                "cultural_preference",
-                "cultural_background",
-                "wellbeing_needs",
-            )
-        ),
+        *(Participant.__table__.c[name] for name in _VIEW_COLUMNS),
         ParticipantTag.kind.label("tag_kind"),
         ParticipantTag.tag.label("tag_name"),
         ParticipantTag.weight.label("tag_weight"),
@@ -155,13 +142,7 @@ OWN_VIEW = (
         ConsentRecord.withdrawn_at,
     )
     .join(Account, Account.id == Token.account_id)
-    .outerjoin(
-        Participant,
-        and_(
-            Participant.account_id == Token.account_id,
-            Participant.program_id == bindparam("program_id"),
-        ),
-    )
+    .outerjoin(Participant, access.CALLER_PARTICIPATION)
     .outerjoin(ParticipantTag, ParticipantTag.participant_id == Participant.id)
     .outerjoin(ConsentRecord, ConsentRecord.id == _LIVE_CONSENT_ID)
     .where(Token.token_hash == bindparam("digest"))
