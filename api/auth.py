@@ -13,7 +13,7 @@ from flask import g, request
 from sqlalchemy import Row, bindparam, select
 
 from api import db
-from api.errors import Forbidden, NotFound, Unauthorized
+from api.errors import Forbidden, Unauthorized
 from api.models import Account, Participant, Token
 from api.security import token_hash
 from api.services import access
@@ -119,9 +119,7 @@ def _load_own_view(program_id: int) -> None:
     _check_token(first.token_revoked_at, first.token_expires_at)
     g.account_id = first.caller_id
     if first.id is None:
-        raise NotFound(
-            f"You have not joined program {program_id}; join it with its join code first."
-        )
+        raise access.not_joined(program_id)
     g.own_view_rows = rows
 
 

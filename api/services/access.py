@@ -108,13 +108,16 @@ def role_in(session: Session, account: Account, program: Program) -> str:
     return participant.role if participant else "none"
 
 
+def not_joined(program_id: int) -> NotFound:
+    """The owner policy's answer to somebody who is not a participant of the program."""
+    return NotFound(f"You have not joined program {program_id}; join it with its join code first.")
+
+
 def own_profile_program(session: Session, account: Account, program_id: int) -> Participant:
     """The caller's participation in the program (404 when they have not joined)."""
     participant = own_participant(session, account, program_id, with_profile=True)
     if participant is None:
-        raise NotFound(
-            f"You have not joined program {program_id}; join it with its join code first."
-        )
+        raise not_joined(program_id)
     return participant
 
 

@@ -173,12 +173,7 @@ def own_view_from_rows(rows: Sequence[Row[Any]]) -> dict[str, Any]:
 
 
 def _own_participant(session: Session, account: Account, program_id: int) -> Participant:
-    participant = access.own_participant(session, account, program_id, with_profile=True)
-    if participant is None:
-        raise NotFound(
-            f"You have not joined program {program_id}; join it with its join code first."
-        )
-    return participant
+    return access.own_profile_program(session, account, program_id)
 
 
 def _own(session: Session, account: Account, program_id: int) -> tuple[Program, Participant]:
