@@ -553,25 +553,25 @@ def _match_warm(
     n_slots: int,
     ep: IntArray,
     es: IntArray,
-    w: IntArray,
+    reduced: IntArray,
     u: IntArray,
     v: IntArray,
 ) -> tuple[IntArray, IntArray]:
     """The matching of :func:`_match`, solved on costs reduced by earlier duals.
 
     ``u``, ``v`` are optimal duals of the doubled weights ``2 w`` of an earlier
-    working set. The problem is made square: every mentee has a private dummy
-    slot, every slot a private dummy mentee, and the dummies pair up along the
-    real edges, so that every full matching covers each mentee and each slot
-    exactly once. Then ``u_p + v_s - 2 w`` (plus one constant, to keep costs
-    positive) changes every full matching's cost by the same amount and leaves
-    the optimum where it was; the pairs that were tight cost nothing, and the
-    solver only repairs around the few that violate the old duals.
+    working set, and ``reduced`` is ``u[ep] + v[es] - 2 w`` edge by edge. The
+    problem is made square: every mentee has a private dummy slot, every slot a
+    private dummy mentee, and the dummies pair up along the real edges, so that
+    every full matching covers each mentee and each slot exactly once. Then the
+    reduced costs (plus one constant, to keep them positive) change every full
+    matching's cost by the same amount and leave the optimum where it was; the
+    pairs that were tight cost nothing, and the solver only repairs around the
+    few that violate the old duals.
     """
-    if len(w) == 0:
+    if len(reduced) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    reduced = u[ep] + v[es] - 2 * w
     base = max(int(-reduced.min()), 0) + 1  # costs stay > 0 (zeros would vanish)
     n_edges = len(ep)
     p_all = np.arange(n_p, dtype=np.int64)
@@ -777,10 +777,10 @@ def certified_solve(
         warm = False
         if last_duals:
             u_old, v_old = last_duals
-            violators = int(np.count_nonzero(u_old[ep] + v_old[es] < 2 * w))
-            warm = violators < WARM_VIOLATORS_SHARE * n_p
+            reduced = u_old[ep] + v_old[es] - 2 * w
+            warm = int(np.count_nonzero(reduced < 0)) < WARM_VIOLATORS_SHARE * n_p
         if warm:
-            mentee, slot = _match_warm(n_p, n_slots, ep, es, w, u_old, v_old)
+            mentee, slot = _match_warm(n_p, n_slots, ep, es, reduced, u_old, v_old)
         else:
             mentee, slot = _match(n_p, n_slots, ep, es, w)
         if len(mentee):
