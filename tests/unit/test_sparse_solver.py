@@ -216,3 +216,23 @@ def test_every_pass_sees_each_feasible_pair_once_with_its_dense_score(
             ]
             assert sorted(seen) == [(int(r), int(c), int(s)) for r, c, s in expected]
     assert scan.feasible_pairs == len(expected)
+
+
+@given(
+    st.lists(st.lists(st.integers(0, 5), max_size=9), min_size=1, max_size=6),
+    st.integers(1, 4),
+)
+def test_each_mentee_keeps_its_best_scoring_candidates_ties_by_mentor_order(
+    rows_scores: list[list[int]], count: int
+) -> None:
+    rows = np.array([r for r, row in enumerate(rows_scores) for _ in row], dtype=np.int64)
+    scores = np.array([s for row in rows_scores for s in row], dtype=np.int32)
+    picked = set(matcher.sparse._top_per_row(rows, scores, count).tolist())
+    position = 0
+    for row in rows_scores:
+        # Python's sort is stable: the first of equal scores wins, as in the scan.
+        best = sorted(range(len(row)), key=lambda j: -row[j])[:count]
+        assert {position + j for j in best} == {
+            k for k in picked if position <= k < position + len(row)
+        }
+        position += len(row)
