@@ -269,11 +269,18 @@ def _top_per_row(rows: IntArray, scores: Int32Array, count: int) -> IntArray:
         return np.zeros(0, dtype=np.int64)
     key = rows.astype(np.int64) * (SCORE_SCALE + 2) + (SCORE_SCALE - scores.astype(np.int64))
     order = np.argsort(key, kind="stable")
-    ranked = rows[order]
-    head = np.r_[True, ranked[1:] != ranked[:-1]]
-    group_start = np.maximum.accumulate(np.where(head, np.arange(len(order)), 0))
-    out: IntArray = order[np.arange(len(order)) - group_start < count]
+    out: IntArray = order[_rank_in_group(rows[order]) < count]
     return out
+
+
+def _rank_in_group(ordered: IntArray) -> IntArray:
+    # Position of each element within its run of equal groups (``ordered`` is grouped).
+    if not len(ordered):
+        return np.zeros(0, dtype=np.int64)
+    head = np.r_[True, ordered[1:] != ordered[:-1]]
+    positions = np.arange(len(ordered))
+    rank: IntArray = positions - np.maximum.accumulate(np.where(head, positions, 0))
+    return rank
 
 
 def first_scan(
@@ -704,11 +711,8 @@ def _duals(
 def _first_per_group(group: IntArray, key: IntArray, count: int) -> BoolArray:
     # Mask of the `count` smallest keys of each group (ties by position).
     order = np.lexsort((key, group))
-    ordered = group[order]
-    head = np.r_[True, ordered[1:] != ordered[:-1]] if len(ordered) else np.zeros(0, np.bool_)
-    group_start = np.maximum.accumulate(np.where(head, np.arange(len(order)), 0))
     out = np.zeros(len(group), dtype=np.bool_)
-    out[order[np.arange(len(order)) - group_start < count]] = True
+    out[order[_rank_in_group(group[order]) < count]] = True
     return out
 
 
