@@ -43,7 +43,11 @@ from typing import TypeVar
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import maximum_bipartite_matching, min_weight_full_bipartite_matching
+from scipy.sparse.csgraph import (
+    breadth_first_order,
+    maximum_bipartite_matching,
+    min_weight_full_bipartite_matching,
+)
 
 from matcher.features import Prepared
 from matcher.scoring import SCORE_SCALE, Evaluator
@@ -538,9 +542,24 @@ def _expand(
 
 
 def _match(
-    n_p: int, n_slots: int, ep: IntArray, es: IntArray, w: IntArray
+    n_p: int,
+    n_slots: int,
+    ep: IntArray,
+    es: IntArray,
+    w: IntArray,
+    cardinality_first: bool = False,
 ) -> tuple[IntArray, IntArray]:
-    """Maximum-weight matching of mentees to slots (LAPJVsp with private dummies)."""
+    """Maximum-weight matching of mentees to slots (LAPJVsp with private dummies).
+
+    The smaller side forms the rows; a row may stay unmatched through a private
+    dummy column. With ``cardinality_first`` (the weights make every optimum a
+    maximum-cardinality matching: ``max_participation`` and ``fair``) only the
+    rows some maximum matching leaves unmatched get a dummy (Dulmage-Mendelsohn:
+    those reachable from an unmatched row by an alternating path); every other
+    row is matched in every optimum, so forcing it matched loses none. Each
+    dummy column costs the solver a full scan per search, so dropping them
+    matters: none are left when the rows have a full matching.
+    """
     slot_major = n_slots <= n_p
     row, col = (es, ep) if slot_major else (ep, es)
     n_rows, n_cols = (n_slots, n_p) if slot_major else (n_p, n_slots)
@@ -550,25 +569,66 @@ def _match(
     order = np.argsort(row, kind="stable")
     row, col, w = row[order], col[order], w[order]
     big = int(w.max()) + 1
-    counts = np.bincount(row, minlength=n_rows).astype(np.int64) + 1
+    degree = np.bincount(row, minlength=n_rows).astype(np.int64)
+    if cardinality_first:
+        dummy_rows = _unmatched_in_some_maximum(row, col, degree, n_cols)
+    else:
+        dummy_rows = np.ones(n_rows, dtype=np.bool_)
+    counts = degree + dummy_rows
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
     size = int(indptr[-1])
     indices = np.empty(size, dtype=np.int32)
     data = np.empty(size, dtype=np.float64)
-    real = np.arange(len(row), dtype=np.int64) + row
+    # Each row's real edges first, then its dummy (if any) in the row's last place.
+    real = np.arange(len(row), dtype=np.int64) + (indptr[:-1] - (np.cumsum(degree) - degree))[row]
     indices[real] = col
     data[real] = (big - w).astype(np.float64)
-    dummy = indptr[1:] - 1
-    indices[dummy] = n_cols + np.arange(n_rows, dtype=np.int32)
+    with_dummy = np.flatnonzero(dummy_rows)
+    dummy = indptr[1:][with_dummy] - 1
+    indices[dummy] = n_cols + np.arange(len(with_dummy), dtype=np.int32)
     data[dummy] = float(big)
-    graph = sp.csr_array((data, indices, indptr), shape=(n_rows, n_cols + n_rows))
+    graph = sp.csr_array((data, indices, indptr), shape=(n_rows, n_cols + len(with_dummy)))
     r, c = min_weight_full_bipartite_matching(graph)
     r = np.asarray(r, dtype=np.int64)
     c = np.asarray(c, dtype=np.int64)
     used = c < n_cols
     r, c = r[used], c[used]
     return (c, r) if slot_major else (r, c)  # (mentee, slot)
+
+
+def _unmatched_in_some_maximum(
+    row: IntArray, col: IntArray, degree: IntArray, n_cols: int
+) -> BoolArray:
+    """Rows that some maximum-cardinality matching leaves unmatched.
+
+    ``row`` is sorted. With one maximum matching (Hopcroft-Karp), these are the
+    rows reachable from its unmatched rows by alternating paths (row, any edge,
+    column, matched edge, row): one breadth-first search over the graph whose
+    arcs are the edges (row to column) and the matching (column to its row),
+    from a source linked to every unmatched row.
+    """
+    n_rows = len(degree)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(degree, out=indptr[1:])
+    graph = sp.csr_array(
+        (np.ones(len(row), dtype=np.int8), col.astype(np.int32), indptr), shape=(n_rows, n_cols)
+    )
+    mate = np.asarray(maximum_bipartite_matching(graph, perm_type="column"), dtype=np.int64)
+    free = mate < 0
+    if not free.any():
+        return free
+    matched = np.flatnonzero(~free)
+    source = n_rows + n_cols
+    tails = np.concatenate([row, n_rows + mate[matched], np.full(int(free.sum()), source)])
+    heads = np.concatenate([n_rows + col, matched, np.flatnonzero(free)])
+    arcs = sp.csr_array(
+        (np.ones(len(tails), dtype=np.int8), (tails, heads)), shape=(source + 1, source + 1)
+    )
+    reached = breadth_first_order(arcs, source, directed=True, return_predecessors=False)
+    out = np.zeros(source + 1, dtype=np.bool_)
+    out[reached] = True
+    return out[:n_rows]
 
 
 def _match_warm(
@@ -802,7 +862,7 @@ def certified_solve(
         if warm:
             mentee, slot = _match_warm(n_p, n_slots, ep, es, reduced, u_old, v_old)
         else:
-            mentee, slot = _match(n_p, n_slots, ep, es, w)
+            mentee, slot = _match(n_p, n_slots, ep, es, w, not weights.max_score)
         if len(mentee):
             u, v = _duals(n_p, n_slots, ep, es, w, mentee, slot)
             last_duals[:] = [u, v]

@@ -236,3 +236,32 @@ def test_each_mentee_keeps_its_best_scoring_candidates_ties_by_mentor_order(
             k for k in picked if position <= k < position + len(row)
         }
         position += len(row)
+
+
+@FAST
+@given(
+    st.integers(1, 6),
+    st.integers(1, 6),
+    st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(0, 9)), max_size=30),
+)
+def test_a_restricted_solve_that_puts_participation_first_finds_the_maximum_weight_matching(
+    n_p: int, n_slots: int, edges: list[tuple[int, int, int]]
+) -> None:
+    # Every edge weighs more than all the score parts together, as in max_participation:
+    # only the rows some maximum matching leaves unmatched get a dummy, and the optimum
+    # must be the same as with a dummy for every row (checked against a dense solve).
+    from scipy.optimize import linear_sum_assignment
+
+    table = {(p % n_p, s % n_slots): score for p, s, score in edges}
+    ep = np.array([p for p, _ in table], dtype=np.int64)
+    es = np.array([s for _, s in table], dtype=np.int64)
+    w = 1000 + np.array(list(table.values()), dtype=np.int64)
+    dense = np.zeros((n_p, n_slots))
+    dense[ep, es] = w
+    r, c = linear_sum_assignment(dense, maximize=True)
+    best = dense[r, c].sum()
+    for cardinality_first in (True, False):
+        mentee, slot = matcher.sparse._match(n_p, n_slots, ep, es, w, cardinality_first)
+        assert len(set(mentee.tolist())) == len(mentee) and len(set(slot.tolist())) == len(slot)
+        assert all((p, s) in table for p, s in zip(mentee.tolist(), slot.tolist(), strict=True))
+        assert dense[mentee, slot].sum() == best
