@@ -76,6 +76,10 @@ STORE_BYTES = 4 << 30
 #: Threads scoring chunks side by side.
 SCORING_THREADS = 2
 
+#: Row or column term of a pair outside the pool: its reduced profit stays negative
+#: (objective values stay below 2**52, so no sum of these terms overflows int64).
+_NEVER = 1 << 61
+
 Tell = Callable[[str, float], None]
 T = TypeVar("T")
 
@@ -521,10 +525,24 @@ class Weights:
 
     def base(self, s: IntArray, w: IntArray) -> IntArray:
         """Weight of a mentee-mentor pair before the slot penalty."""
-        s_obj = s if self.factor == 1 else (s + self.factor // 2) // self.factor
+        s_obj = self._grid(s)
         out: IntArray = (
             s_obj * self.multiplier + w if self.max_score else s_obj + w * self.multiplier
         )
+        return out
+
+    def _grid(self, s: IntArray) -> IntArray:
+        return s if self.factor == 1 else (s + self.factor // 2) // self.factor
+
+    def doubled_score_part(self, s: IntArray) -> IntArray:
+        """The score's share of ``2 * base(s, w)``; the rest is :meth:`doubled_wait_part`."""
+        s_obj = self._grid(s)
+        out: IntArray = 2 * s_obj * self.multiplier if self.max_score else 2 * s_obj
+        return out
+
+    def doubled_wait_part(self, w: IntArray) -> IntArray:
+        """The waiting class's share of ``2 * base(s, w)``."""
+        out: IntArray = 2 * w if self.max_score else 2 * w * self.multiplier
         return out
 
 
@@ -768,6 +786,24 @@ def _duals(
     return total_u, total_v
 
 
+def _pricing_terms(
+    n: int, m: int, pool: SparsePool, weights: Weights, u: IntArray, big_v: IntArray
+) -> tuple[IntArray, IntArray]:
+    """Per global row and column terms of the reduced profit of a pair.
+
+    A pool pair (row ``r``, column ``c``, score ``s``) has the reduced profit
+    ``2 * base(s, omega_p) - u_p - big_v_c``, which equals
+    ``weights.doubled_score_part(s) - row_term[r] - col_term[c]``: a pricing pass
+    then needs two lookups per pair. Rows and columns outside the pool get a
+    term so large that no pair of theirs looks profitable.
+    """
+    row_term = np.full(n, _NEVER, dtype=np.int64)
+    row_term[pool.rows] = u - weights.doubled_wait_part(weights.omega)
+    col_term = np.full(m, _NEVER, dtype=np.int64)
+    col_term[pool.cols] = big_v
+    return row_term, col_term
+
+
 def _first_per_group(group: IntArray, key: IntArray, count: int) -> BoolArray:
     # Mask of the `count` smallest keys of each group (ties by position).
     order = np.lexsort((key, group))
@@ -887,20 +923,21 @@ def certified_solve(
         u, big_v, sol_rows, sol_cols, value = state
         rounds += 1
         total_blocks = max(block_count(prep, store), 1)
+        row_term, col_term = _pricing_terms(prep.n, prep.m, pool, weights, u, big_v)
 
         def price(
             rows: IntArray,
             cols: IntArray,
             scores: IntArray,
-            u: IntArray = u,
-            big_v: IntArray = big_v,
+            row_term: IntArray = row_term,
+            col_term: IntArray = col_term,
         ) -> tuple[IntArray, ...]:
-            p, c = pool_index[rows], col_index[cols]
-            ok = (p >= 0) & (c >= 0) & (scores >= thr)
-            p, c, s = p[ok], c[ok], scores[ok]
-            reduced = 2 * weights.base(s, weights.omega[p]) - u[p] - big_v[c]
+            reduced = weights.doubled_score_part(scores) - row_term[rows] - col_term[cols]
             add = reduced > 0
-            p, c, s, reduced = p[add], c[add], s[add], reduced[add]
+            if thr:
+                add &= scores >= thr
+            p, c = pool_index[rows[add]], col_index[cols[add]]
+            s, reduced = scores[add], reduced[add]
             # A mentee's pairs all lie in one block: its best few can be chosen here,
             # which keeps the violators of a whole pass small.
             best = _first_per_group(p, -reduced, PRICING_PER_ROW)

@@ -265,3 +265,59 @@ def test_a_restricted_solve_that_puts_participation_first_finds_the_maximum_weig
         assert len(set(mentee.tolist())) == len(mentee) and len(set(slot.tolist())) == len(slot)
         assert all((p, s) in table for p, s in zip(mentee.tolist(), slot.tolist(), strict=True))
         assert dense[mentee, slot].sum() == best
+
+
+@FAST
+@given(
+    st.sampled_from(OBJECTIVES),
+    st.lists(st.tuples(st.integers(0, 3), st.integers(1, 3)), min_size=1, max_size=5),
+    st.lists(st.integers(0, 4), min_size=1, max_size=6),
+    st.sampled_from([0.0, 0.25, 1.0]),
+    st.sampled_from([1, 10, 1000]),
+    st.data(),
+)
+def test_pricing_sees_each_pairs_reduced_profit_against_the_solved_weights(
+    objective: str,
+    mentors: list[tuple[int, int]],
+    waits: list[int],
+    load_penalty: float,
+    factor: int,
+    data: st.DataObject,
+) -> None:
+    # The pricing pass splits 2 * base(s, omega) - u - big_v into a score term and a row
+    # and a column term; a pair must look exactly as profitable as the weights the
+    # restricted solve maximises say, and pairs outside the pool never profitable.
+    n, m = len(waits) + 2, len(mentors) + 1
+    rows = np.arange(1, len(waits) + 1, dtype=np.int64)  # rows 0 and n - 1: not in the pool
+    cols = np.arange(1, m, dtype=np.int64)  # column 0: not in the pool
+    empty = np.zeros(0, dtype=np.int64)
+    pool = matcher.sparse.SparsePool(
+        rows=rows,
+        cols=cols,
+        slots=np.array([s for _, s in mentors], dtype=np.int64),
+        first_penalty_k=np.array([k for k, _ in mentors], dtype=np.int64),
+        waiting_class=np.array(waits, dtype=np.int64),
+        objective=objective,
+        load_penalty=load_penalty,
+        row_top=empty,
+        histogram=empty,
+        cand_p=empty,
+        cand_c=empty,
+        cand_s=empty,
+    )
+    weights = matcher.sparse.Weights(pool)
+    weights.factor = factor  # as on a coarser score grid
+    ints = st.integers(0, 1 << 40)
+    u = np.array(data.draw(st.lists(ints, min_size=len(rows), max_size=len(rows))))
+    big_v = np.array(data.draw(st.lists(ints, min_size=len(cols), max_size=len(cols))))
+    row_term, col_term = matcher.sparse._pricing_terms(n, m, pool, weights, u, big_v)
+    scores = np.array(data.draw(st.lists(st.integers(0, 1_000_000), min_size=1, max_size=8)))
+    for r in range(n):
+        for c in range(m):
+            got = weights.doubled_score_part(scores) - row_term[r] - col_term[c]
+            if 1 <= r <= len(waits) and c >= 1:
+                p, k = r - 1, c - 1
+                want = 2 * weights.base(scores, weights.omega[p]) - u[p] - big_v[k]
+                assert got.tolist() == want.tolist()
+            else:
+                assert (got < 0).all()
