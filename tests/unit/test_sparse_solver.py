@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import Any
 from unittest import mock
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -321,3 +323,43 @@ def test_pricing_sees_each_pairs_reduced_profit_against_the_solved_weights(
                 assert got.tolist() == want.tolist()
             else:
                 assert (got < 0).all()
+
+
+@FAST
+@given(
+    st.integers(1, 5),
+    st.integers(1, 5),
+    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4), st.integers(1, 9)), max_size=20),
+    st.randoms(use_true_random=False),
+)
+def test_a_matching_keeps_its_place_between_rounds_only_if_it_is_still_optimal(
+    n_p: int, n_slots: int, edges: list[tuple[int, int, int]], rnd: Any
+) -> None:
+    # Between pricing rounds the previous matching is kept when duals for it exist on
+    # the grown working set: they must exist for an optimal matching and never for
+    # one that is not (a greedy matching in random order stands for a stale one).
+    from scipy.optimize import linear_sum_assignment
+
+    table = {(p % n_p, s % n_slots): weight for p, s, weight in edges}
+    ep = np.array([p for p, _ in table], dtype=np.int64)
+    es = np.array([s for _, s in table], dtype=np.int64)
+    w = np.array(list(table.values()), dtype=np.int64)
+    dense = np.zeros((n_p, n_slots))
+    dense[ep, es] = w
+    r, c = linear_sum_assignment(dense, maximize=True)
+    best = dense[r, c].sum()
+    order = list(range(len(w)))
+    rnd.shuffle(order)
+    chosen: dict[int, int] = {}
+    for k in order:
+        if int(ep[k]) not in chosen and int(es[k]) not in chosen.values():
+            chosen[int(ep[k])] = int(es[k])
+    mentee = np.array(list(chosen), dtype=np.int64)
+    slot = np.array(list(chosen.values()), dtype=np.int64)
+    if dense[mentee, slot].sum() == best:
+        u, v = matcher.sparse._duals(n_p, n_slots, ep, es, w, mentee, slot, limit=50)
+        assert (u[ep] + v[es] >= 2 * w).all()
+        assert u.sum() + v.sum() == 2 * best
+    else:
+        with pytest.raises(matcher.sparse._NoDual):
+            matcher.sparse._duals(n_p, n_slots, ep, es, w, mentee, slot, limit=50)
