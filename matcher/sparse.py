@@ -261,8 +261,10 @@ class _Chunk:
     cand_rows: IntArray
     cand_cols: IntArray
     cand_scores: IntArray
-    col_scores: Int32Array  # (<= depth, m) this chunk's best pool scores per mentor
+    # this chunk's pairs that may join a mentor's best pool mentees (global row, col, score)
     col_rows: IntArray
+    col_cols: IntArray
+    col_scores: IntArray
     indptr: IntArray
     pair_cols: AnyArray
     pair_scores: Int32Array
@@ -292,6 +294,43 @@ def _rank_in_group(ordered: IntArray) -> IntArray:
     positions = np.arange(len(ordered))
     rank: IntArray = positions - np.maximum.accumulate(np.where(head, positions, 0))
     return rank
+
+
+def _merge_col_best(
+    col_scores: IntArray,
+    col_rows: IntArray,
+    rows: IntArray,
+    cols: IntArray,
+    scores: IntArray,
+    floor: IntArray,
+) -> IntArray:
+    """Merge pairs of later rows into each mentor's best (in place); return the new floor.
+
+    ``col_scores[:, c]`` / ``col_rows[:, c]`` hold mentor ``c``'s best pool
+    mentees so far (-1: empty), best by score, ties by the earlier row. The
+    floor is the worst score among a mentor's best when it has its full count,
+    else -1: a later pair needs more than that to join.
+    """
+    depth = len(col_scores)
+    touched = np.unique(cols)
+    old_s = col_scores[:, touched].ravel()
+    old_r = col_rows[:, touched].ravel()
+    old_c = np.broadcast_to(touched[None, :], (depth, len(touched))).ravel()
+    all_s = np.concatenate([old_s, scores])
+    all_r = np.concatenate([old_r, rows])
+    all_c = np.concatenate([old_c, cols])
+    present = all_s >= 0
+    all_s, all_r, all_c = all_s[present], all_r[present], all_c[present]
+    order = np.lexsort((all_r, -all_s, all_c))
+    rank = _rank_in_group(all_c[order])
+    order, rank = order[rank < depth], rank[rank < depth]
+    col_scores[:, touched] = -1
+    col_rows[:, touched] = -1
+    col_scores[rank, all_c[order]] = all_s[order]
+    col_rows[rank, all_c[order]] = all_r[order]
+    out = floor.copy()
+    out[touched] = col_scores[:, touched].min(axis=0)
+    return out
 
 
 def first_scan(
@@ -344,9 +383,7 @@ def first_scan(
         masked = np.where(open_cols[None, :], block, np.int32(-1))
         top = masked.max(axis=1).astype(np.int64)
         in_pool = ~is_pinned[rows] & (top >= 0)
-        sub = masked[in_pool]
         del masked
-        pool_rows_here = rows[in_pool]
         # The pool's feasible pairs, row-major (a sixth of the block or so): the row
         # summaries and each row's best k come from them, not from the dense block.
         usable = in_pool[pr] & open_cols[pc]
@@ -354,16 +391,11 @@ def first_scan(
         degree = np.bincount(uc, minlength=m).astype(np.int64)
         histogram = np.bincount(us, minlength=SCORE_SCALE + 1) if fair else None
         best_k = _top_per_row(up, us, k)
-        if depth and len(sub) > depth:
-            pick = np.argpartition(sub, len(sub) - depth, axis=0)[len(sub) - depth :]
-            col_scores = np.take_along_axis(sub, pick, axis=0)
-            col_rows = pool_rows_here[pick]
-        elif depth:
-            col_scores = sub
-            col_rows = np.broadcast_to(pool_rows_here[:, None], sub.shape).copy()
-        else:
-            col_scores = np.zeros((0, m), dtype=np.int32)
-            col_rows = np.zeros((0, m), dtype=np.int64)
+        # Only pairs above the depth-th best score a mentor had after the chunks merged
+        # so far (all of earlier rows) can still join its best; then this chunk's best.
+        hit = us > col_floor[0][uc] if depth else np.zeros(len(us), dtype=np.bool_)
+        hr, hc, hs = up[hit], uc[hit], us[hit]
+        top_c = _first_per_group(hc, -hs.astype(np.int64), depth)
         del feasible
         indptr = np.zeros(r + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
@@ -379,8 +411,9 @@ def first_scan(
             cand_rows=up[best_k] + start,
             cand_cols=uc[best_k].astype(np.int64),
             cand_scores=us[best_k].astype(np.int64),
-            col_scores=col_scores,
-            col_rows=col_rows,
+            col_rows=hr[top_c] + start,
+            col_cols=hc[top_c].astype(np.int64),
+            col_scores=hs[top_c].astype(np.int64),
             indptr=indptr,
             pair_cols=pc.astype(col_dtype),
             pair_scores=pair_scores,
@@ -405,8 +438,9 @@ def first_scan(
     rows_parts: list[IntArray] = []
     cols_parts: list[IntArray] = []
     score_parts: list[IntArray] = []
-    col_scores = np.full((depth, m), -1, dtype=np.int32)
+    col_scores = np.full((depth, m), -1, dtype=np.int64)
     col_rows = np.full((depth, m), -1, dtype=np.int64)
+    col_floor = [np.full(m, -1, dtype=np.int64)]  # replaced, never written in place
     for number, chunk in enumerate(_ordered_map(work, range(0, n, step))):
         start, r = chunk.start, len(chunk.count)
         here = slice(start, start + r)
@@ -423,13 +457,10 @@ def first_scan(
         rows_parts.append(chunk.cand_rows)
         cols_parts.append(chunk.cand_cols)
         score_parts.append(chunk.cand_scores)
-        if depth and len(chunk.col_scores):
-            # Running best `depth` pool mentees of every mentor.
-            both = np.concatenate([col_scores, chunk.col_scores])
-            both_rows = np.concatenate([col_rows, chunk.col_rows])
-            pick = np.argpartition(-both, depth - 1, axis=0)[:depth]
-            col_scores = np.take_along_axis(both, pick, axis=0)
-            col_rows = np.take_along_axis(both_rows, pick, axis=0)
+        if len(chunk.col_scores):
+            col_floor[0] = _merge_col_best(
+                col_scores, col_rows, chunk.col_rows, chunk.col_cols, chunk.col_scores, col_floor[0]
+            )
         store = out.store
         if store is not None:
             store.nbytes += len(chunk.pair_scores) * pair_bytes + chunk.indptr.nbytes

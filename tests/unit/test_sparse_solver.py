@@ -9,7 +9,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import matcher.engine
@@ -363,3 +363,40 @@ def test_a_matching_keeps_its_place_between_rounds_only_if_it_is_still_optimal(
     else:
         with pytest.raises(matcher.sparse._NoDual):
             matcher.sparse._duals(n_p, n_slots, ep, es, w, mentee, slot, limit=50)
+
+
+@FAST
+@given(
+    st.one_of(problems(), problems(contested=True)),
+    st.sampled_from([1, 7, 1 << 20]),
+    st.integers(1, 2),
+    st.integers(1, 3),
+    st.data(),
+)
+def test_each_mentor_keeps_its_best_pool_mentees_across_chunks_ties_by_mentee_order(
+    problem: Problem, chunk: int, threads: int, depth: int, data: st.DataObject
+) -> None:
+    prep = prepare(problem)
+    assume(prep.n and prep.m)  # the sparse path is never taken without both sides
+    evaluator = Evaluator(prep)
+    dense = score_matrix(prep)
+    open_cols = np.array(data.draw(st.lists(st.booleans(), min_size=prep.m, max_size=prep.m)))
+    pinned = np.array(data.draw(st.lists(st.booleans(), min_size=prep.n, max_size=prep.n)))
+    open_cols = open_cols.astype(np.bool_).reshape(prep.m)
+    pinned = pinned.astype(np.bool_).reshape(prep.n)
+    with (
+        mock.patch.object(matcher.sparse, "CHUNK_ELEMENTS", chunk),
+        mock.patch.object(matcher.sparse, "SCORING_THREADS", threads),
+        mock.patch.object(matcher.sparse, "CANDIDATES_PER_ROW", 0),
+        mock.patch.object(matcher.sparse, "CANDIDATES_PER_MENTOR", depth),
+    ):
+        scan = matcher.sparse.first_scan(
+            prep, evaluator, open_cols, pinned, lambda phase, fraction: None, 0.0, 1.0
+        )
+    in_pool = ~pinned & (np.where(open_cols[None, :], dense, -1).max(axis=1, initial=-1) >= 0)
+    expected = set()
+    for c in np.flatnonzero(open_cols):
+        rows = [r for r in range(prep.n) if in_pool[r] and dense[r, c] >= 0]
+        rows.sort(key=lambda r: (-dense[r, c], r))  # best score, then the earlier mentee
+        expected |= {(r, int(c)) for r in rows[:depth]}
+    assert set(zip(scan.cand_rows.tolist(), scan.cand_cols.tolist(), strict=True)) == expected
