@@ -57,8 +57,10 @@ from matcher.types import AnyArray, BoolArray, Int32Array, IntArray
 #: Best feasible mentors kept per mentee before the first sparse solve (few: the
 #: restricted solve's time grows with its edges; pricing brings in what is missing).
 CANDIDATES_PER_ROW = 6
-#: Best pool mentees kept per mentor (so that every slot has candidates).
-CANDIDATES_PER_MENTOR = 8
+#: Best pool mentees kept per mentor (so that every slot has candidates). Where slots are
+#: scarce these decide the first solve: at 50,000 x 12,500 max_participation, 16 instead
+#: of 8 took its gap from 1.06% to 1e-7 and the solve phase from 98 s to 71 s.
+CANDIDATES_PER_MENTOR = 16
 #: Most violating pairs added per mentee in one pricing round.
 PRICING_PER_ROW = 8
 #: Candidates a mentee (and a mentor) keeps, by reduced cost, when a pricing round
@@ -675,7 +677,7 @@ def _unmatched_in_some_maximum(
     tails = np.concatenate([row, n_rows + mate[matched], np.full(int(free.sum()), source)])
     heads = np.concatenate([n_rows + col, matched, np.flatnonzero(free)])
     arcs = sp.csr_array(
-        (np.ones(len(tails), dtype=np.int8), (tails, heads)), shape=(source + 1, source + 1)
+        (np.ones(len(tails), dtype=np.bool_), (tails, heads)), shape=(source + 1, source + 1)
     )
     reached = breadth_first_order(arcs, source, directed=True, return_predecessors=False)
     out = np.zeros(source + 1, dtype=np.bool_)
