@@ -17,7 +17,8 @@ is found differs:
    ``min_weight_full_bipartite_matching``; in the tail of pricing, when few
    pairs violate the previous round's duals, on costs reduced by those duals
    (:func:`_match_warm`), which leaves the optimum where it is and spares the
-   solver most of its work;
+   solver most of its work; and not at all when the previous matching is still
+   optimal on the grown working set (its duals are then recomputed, step 3);
 3. optimal LP duals of the restricted problem are computed from the matching
    (``u`` per mentee, ``v`` per slot, by a vectorised int64 Bellman-Ford on the
    difference constraints that complementary slackness imposes) and checked
