@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import replace
-from typing import Any
 from unittest import mock
 
 import numpy as np
@@ -17,6 +17,7 @@ import matcher.sparse
 from matcher import Problem, Result, solve
 from matcher.features import prepare
 from matcher.scoring import Evaluator, score_matrix
+from matcher.types import IntArray
 from tests.unit.helpers import (
     mentee,
     mentor,
@@ -240,6 +241,23 @@ def test_each_mentee_keeps_its_best_scoring_candidates_ties_by_mentor_order(
         position += len(row)
 
 
+def small_graph(
+    n_p: int, n_slots: int, edges: list[tuple[int, int, int]], offset: int
+) -> tuple[dict[tuple[int, int], int], IntArray, IntArray, IntArray, np.ndarray, float]:
+    # Mentee-slot edges (ids folded into range, last weight wins) of weight offset + w,
+    # their dense matrix (0: no edge) and the weight of a maximum-weight matching.
+    from scipy.optimize import linear_sum_assignment
+
+    table = {(p % n_p, s % n_slots): offset + weight for p, s, weight in edges}
+    ep = np.array([p for p, _ in table], dtype=np.int64)
+    es = np.array([s for _, s in table], dtype=np.int64)
+    w = np.array(list(table.values()), dtype=np.int64)
+    dense = np.zeros((n_p, n_slots))
+    dense[ep, es] = w
+    r, c = linear_sum_assignment(dense, maximize=True)
+    return table, ep, es, w, dense, float(dense[r, c].sum())
+
+
 @FAST
 @given(
     st.integers(1, 6),
@@ -252,16 +270,7 @@ def test_a_restricted_solve_that_puts_participation_first_finds_the_maximum_weig
     # Every edge weighs more than all the score parts together, as in max_participation:
     # only the rows some maximum matching leaves unmatched get a dummy, and the optimum
     # must be the same as with a dummy for every row (checked against a dense solve).
-    from scipy.optimize import linear_sum_assignment
-
-    table = {(p % n_p, s % n_slots): score for p, s, score in edges}
-    ep = np.array([p for p, _ in table], dtype=np.int64)
-    es = np.array([s for _, s in table], dtype=np.int64)
-    w = 1000 + np.array(list(table.values()), dtype=np.int64)
-    dense = np.zeros((n_p, n_slots))
-    dense[ep, es] = w
-    r, c = linear_sum_assignment(dense, maximize=True)
-    best = dense[r, c].sum()
+    table, ep, es, w, dense, best = small_graph(n_p, n_slots, edges, 1000)
     for cardinality_first in (True, False):
         mentee, slot = matcher.sparse._match(n_p, n_slots, ep, es, w, cardinality_first)
         assert len(set(mentee.tolist())) == len(mentee) and len(set(slot.tolist())) == len(slot)
@@ -333,21 +342,12 @@ def test_pricing_sees_each_pairs_reduced_profit_against_the_solved_weights(
     st.randoms(use_true_random=False),
 )
 def test_a_matching_keeps_its_place_between_rounds_only_if_it_is_still_optimal(
-    n_p: int, n_slots: int, edges: list[tuple[int, int, int]], rnd: Any
+    n_p: int, n_slots: int, edges: list[tuple[int, int, int]], rnd: random.Random
 ) -> None:
     # Between pricing rounds the previous matching is kept when duals for it exist on
     # the grown working set: they must exist for an optimal matching and never for
     # one that is not (a greedy matching in random order stands for a stale one).
-    from scipy.optimize import linear_sum_assignment
-
-    table = {(p % n_p, s % n_slots): weight for p, s, weight in edges}
-    ep = np.array([p for p, _ in table], dtype=np.int64)
-    es = np.array([s for _, s in table], dtype=np.int64)
-    w = np.array(list(table.values()), dtype=np.int64)
-    dense = np.zeros((n_p, n_slots))
-    dense[ep, es] = w
-    r, c = linear_sum_assignment(dense, maximize=True)
-    best = dense[r, c].sum()
+    _, ep, es, w, dense, best = small_graph(n_p, n_slots, edges, 0)
     order = list(range(len(w)))
     rnd.shuffle(order)
     chosen: dict[int, int] = {}
