@@ -936,10 +936,10 @@ def certified_solve(
     last_match: list[IntArray] = []  # the matching of the previous solve (mentee, slot)
 
     def solve_restricted(
-        keep: bool = False,
-    ) -> tuple[IntArray, IntArray, IntArray, IntArray, int] | None:
-        # keep: if the previous matching is still optimal on the grown working set
-        # (its duals exist), return it with them, and None if not; no solve either way.
+        try_keep: bool = False,
+    ) -> tuple[IntArray, IntArray, IntArray, IntArray, int]:
+        # try_keep: if the previous matching is still optimal on the grown working set
+        # (its duals exist), keep it with them instead of solving again.
         use = pool.cand_s >= thr
         ep, es, w = _expand(
             weights,
@@ -948,8 +948,16 @@ def certified_solve(
             pool.cand_c[use],
             weights.base(pool.cand_s[use], weights.omega[pool.cand_p[use]]),
         )
-        if keep:
+        kept: tuple[IntArray, IntArray] | None = None
+        if try_keep and last_match and len(last_match[0]):
+            old_mentee, old_slot = last_match
+            try:
+                kept = _duals(n_p, n_slots, ep, es, w, old_mentee, old_slot, KEEP_DUAL_ROUNDS)
+            except _NoDual:
+                kept = None
+        if kept is not None:
             mentee, slot = last_match
+            u, v = kept
         else:
             tell(f"{label}solving round {rounds + 1}", 1.0 - 0.5**rounds)
             warm = False
@@ -962,13 +970,9 @@ def certified_solve(
             else:
                 mentee, slot = _match(n_p, n_slots, ep, es, w, not weights.max_score)
             last_match[:] = [mentee, slot]
+            if len(mentee):
+                u, v = _duals(n_p, n_slots, ep, es, w, mentee, slot)
         if len(mentee):
-            try:
-                u, v = _duals(
-                    n_p, n_slots, ep, es, w, mentee, slot, KEEP_DUAL_ROUNDS if keep else None
-                )
-            except _NoDual:
-                return None
             last_duals[:] = [u, v]
             edge_key = ep * n_slots + es
             order = np.argsort(edge_key, kind="stable")
@@ -985,7 +989,6 @@ def certified_solve(
         return u, big_v, mentee[ordered], cols[ordered], value
 
     state = solve_restricted()
-    assert state is not None
     first_value = state[4]
     trim, last_value = True, -1
     while True:
@@ -1058,10 +1061,7 @@ def certified_solve(
         pool.considered += int(np.count_nonzero(keep))
         # Often the matching is already optimal and only its duals were wrong: new duals
         # for it on the grown working set (a few relaxation rounds) then spare a solve.
-        state = solve_restricted(keep=True) if len(last_match) else None
-        if state is None:
-            state = solve_restricted()
-            assert state is not None
+        state = solve_restricted(try_keep=True)
 
 
 def candidate_matching_size(pool: SparsePool, threshold: int) -> int:
