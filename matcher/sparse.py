@@ -674,16 +674,34 @@ def _unmatched_in_some_maximum(
     if not free.any():
         return free
     matched = np.flatnonzero(~free)
-    source = n_rows + n_cols
-    tails = np.concatenate([row, n_rows + mate[matched], np.full(int(free.sum()), source)])
-    heads = np.concatenate([n_rows + col, matched, np.flatnonzero(free)])
+    mate_of_col = np.full(n_cols, -1, dtype=np.int64)
+    mate_of_col[mate[matched]] = matched
+    reached, _ = _alternating_reach(row, col, mate_of_col, free, n_cols)
+    return reached
+
+
+def _alternating_reach(
+    ea: IntArray, eb: IntArray, mate_of_b: IntArray, start: BoolArray, n_b: int
+) -> tuple[BoolArray, BoolArray]:
+    """Vertices reachable from ``start`` by alternating paths (a, any edge, b, matched edge, a).
+
+    ``ea``/``eb`` are the edges, ``mate_of_b`` the matched ``a`` of each ``b``
+    (-1: none). One breadth-first search from a source linked to every start
+    vertex. Returns the reached ``a`` and ``b`` vertices.
+    """
+    n_a = len(start)
+    source = n_a + n_b
+    matched_b = np.flatnonzero(mate_of_b >= 0)
+    starts = np.flatnonzero(start)
+    tails = np.concatenate([ea, n_a + matched_b, np.full(len(starts), source)])
+    heads = np.concatenate([n_a + eb, mate_of_b[matched_b], starts])
     arcs = sp.csr_array(
         (np.ones(len(tails), dtype=np.bool_), (tails, heads)), shape=(source + 1, source + 1)
     )
     reached = breadth_first_order(arcs, source, directed=True, return_predecessors=False)
     out = np.zeros(source + 1, dtype=np.bool_)
     out[reached] = True
-    return out[:n_rows]
+    return out[:n_a], out[n_a:source]
 
 
 def _match_warm(
@@ -1129,20 +1147,7 @@ def _konig_cover(
 ) -> tuple[BoolArray, BoolArray]:
     # König: with Z the vertices reachable from unmatched mentees by alternating paths,
     # (mentees not in Z) + (slots in Z) is a vertex cover as large as the matching.
-    reached_p = slot_of < 0
-    reached_s = np.zeros(n_slots, dtype=np.bool_)
-    frontier = reached_p.copy()
-    while frontier.any():
-        slots = np.unique(es[frontier[ep]])
-        slots = slots[~reached_s[slots]]
-        if not len(slots):
-            break
-        reached_s[slots] = True
-        mates = mentee_of[slots]
-        mates = mates[mates >= 0]
-        frontier = np.zeros(n_p, dtype=np.bool_)
-        frontier[mates[~reached_p[mates]]] = True
-        reached_p |= frontier
+    reached_p, reached_s = _alternating_reach(ep, es, mentee_of, slot_of < 0, n_slots)
     return ~reached_p, reached_s
 
 
