@@ -175,6 +175,10 @@ class Evaluator:
             return np.broadcast_to(np.asarray(x, dtype=np.float64), shape)
 
         gap_index = C(r.level) - R(e.level) + 4
+        prefers = (
+            ("mentee_prefers", prep.mentee_prefers, prep.mentee_prefers_codes),
+            ("mentor_prefers", prep.mentor_prefers, prep.mentor_prefers_codes),
+        )
         if outer and not detail:
             # Inner products stay float32 (exact: small integers) until compressed.
             overlap32 = e.cover[rows] @ r.cover.T
@@ -199,13 +203,18 @@ class Evaluator:
                     bad[found] = True
             feasible = ~bad
             del bad
-            ri, ci = np.nonzero(feasible)
+            # One flat index and a division: a quarter of the time of a 2-D nonzero.
+            ri, ci = np.divmod(np.flatnonzero(feasible), m)
             inner = {
                 "tags": (e.tags[rows] @ r.tags.T)[ri, ci].astype(np.float64),
                 "cover": overlap32[ri, ci].astype(np.float64),
                 "languages": shared32[ri, ci].astype(np.float64),
                 "culture": (e.culture[rows] @ r.culture.T)[ri, ci].astype(np.float64),
             }
+            # Preferred partners from the block's rows of the sparse matrices: much
+            # cheaper than looking every feasible pair up among the codes.
+            for name, matrix, codes in prefers:
+                inner[name] = mask_of(matrix, codes)[ri, ci].astype(np.float64)
             del shared32
             scored = self._evaluate(rows[ri], ci.astype(np.int64), False, inner)
             score = np.full(shape, -1, dtype=np.int32)
@@ -242,15 +251,8 @@ class Evaluator:
         del side_e, side_r, inter
         add("experience", self.fit_lut[gap_index])
         preference = np.asarray(R(self.e_pref_base) + C(self.r_pref_base), dtype=np.float64)
-        for matrix, codes in (
-            (prep.mentee_prefers, prep.mentee_prefers_codes),
-            (prep.mentor_prefers, prep.mentor_prefers_codes),
-        ):
-            found = hits(matrix, codes)
-            if isinstance(found, tuple):
-                preference[found] += NEUTRAL
-            else:
-                preference += NEUTRAL * found
+        for name, matrix, codes in prefers:
+            preference += NEUTRAL * (given[name] if given is not None else mask_of(matrix, codes))
         add("preference", preference)
         score = np.rint(np.clip(total, 0.0, 1.0) * SCORE_SCALE).astype(np.int32)
         del total
