@@ -85,6 +85,8 @@ SCORING_THREADS = 2
 #: Row or column term of a pair outside the pool: its reduced profit stays negative
 #: (objective values stay below 2**52, so no sum of these terms overflows int64).
 _NEVER = 1 << 61
+# Scores per bin of the histogram that bounds each row's best few in the first scan.
+_TOP_BIN_SHIFT = 12
 
 Tell = Callable[[str, float], None]
 T = TypeVar("T")
@@ -276,16 +278,29 @@ class _Chunk:
 def _top_per_row(rows: IntArray, scores: Int32Array, count: int) -> IntArray:
     """Positions of the ``count`` best scores of each row (ties: by position).
 
-    ``rows`` must be sorted (pairs listed row-major). One sort of a combined key
-    over the feasible pairs: about fifteen times faster than a row-wise
-    ``argpartition`` of the dense block they come from (measured on 167 x 12,500
-    blocks with 16% of pairs feasible: 13 ms vs 197 ms).
+    ``rows`` must be sorted (pairs listed row-major). A histogram of each row's
+    scores in coarse bins first finds the lowest bin a row's best can reach; only
+    the pairs from there on are sorted (one combined key). On 83 x 25,000 blocks
+    with 16% of pairs feasible that sorts a few dozen pairs per row instead of
+    thousands (and a row-wise ``argpartition`` of the dense block would be slower
+    still).
     """
     if not len(rows):
         return np.zeros(0, dtype=np.int64)
-    key = rows.astype(np.int64) * (SCORE_SCALE + 2) + (SCORE_SCALE - scores.astype(np.int64))
-    order = np.argsort(key, kind="stable")
-    out: IntArray = order[_rank_in_group(rows[order]) < count]
+    first = int(rows[0])
+    local = rows.astype(np.int64) - first
+    n_rows = int(local[-1]) + 1
+    bins = (SCORE_SCALE >> _TOP_BIN_SHIFT) + 1
+    binned = scores.astype(np.int64) >> _TOP_BIN_SHIFT
+    histogram = np.bincount(local * bins + binned, minlength=n_rows * bins).reshape(n_rows, bins)
+    # Pairs of each row at or above the highest bin with ``count`` pairs from the top.
+    from_top = np.cumsum(histogram[:, ::-1], axis=1)
+    lowest = bins - 1 - np.minimum(np.argmax(from_top >= count, axis=1), bins - 1)
+    lowest[from_top[:, -1] < count] = 0  # fewer pairs than count: all of them
+    near = np.flatnonzero(binned >= lowest[local])
+    key = local[near] * (SCORE_SCALE + 2) + (SCORE_SCALE - scores[near].astype(np.int64))
+    order = near[np.argsort(key, kind="stable")]
+    out: IntArray = order[_rank_in_group(local[order]) < count]
     return out
 
 

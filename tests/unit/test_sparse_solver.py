@@ -224,11 +224,17 @@ def test_every_pass_sees_each_feasible_pair_once_with_its_dense_score(
 @given(
     st.lists(st.lists(st.integers(0, 5), max_size=9), min_size=1, max_size=6),
     st.integers(1, 4),
+    # scores in one histogram bin, or spread over bins (and across bin edges)
+    st.sampled_from([1, 4095, 4096, 4097, 199_999]),
+    st.integers(0, 20),
 )
 def test_each_mentee_keeps_its_best_scoring_candidates_ties_by_mentor_order(
-    rows_scores: list[list[int]], count: int
+    rows_scores: list[list[int]], count: int, spread: int, first_row: int
 ) -> None:
-    rows = np.array([r for r, row in enumerate(rows_scores) for _ in row], dtype=np.int64)
+    rows_scores = [[s * spread for s in row] for row in rows_scores]
+    rows = np.array(
+        [first_row + r for r, row in enumerate(rows_scores) for _ in row], dtype=np.int64
+    )
     scores = np.array([s for row in rows_scores for s in row], dtype=np.int32)
     picked = set(matcher.sparse._top_per_row(rows, scores, count).tolist())
     position = 0
