@@ -73,7 +73,8 @@ WORKING_PER_ROW = 4
 #: 1,780 4.5 s vs 8.3 s, 18,527 23 s vs 8.4 s).
 WARM_VIOLATORS_SHARE = 0.05
 #: Relaxation rounds the duals of an unchanged matching may take on a grown working set
-#: before it is solved again (a matching that is no longer optimal never settles).
+#: before it is solved again (a matching that is no longer optimal never settles; it is
+#: usually caught earlier, when an iterate falls below a lower bound).
 KEEP_DUAL_ROUNDS = 400
 #: Elements per scoring chunk of the sparse path.
 CHUNK_ELEMENTS = 1 << 21
@@ -824,6 +825,9 @@ def _duals(
     heads = np.flatnonzero(np.r_[True, dst[1:] != dst[:-1]]) if len(dst) else np.zeros(0, np.int64)
     targets = dst[heads]
     u = own_w.copy()
+    # Every iterate bounds the largest solution from above, so one below a mentee's
+    # lower bound proves there is none (the matching is not optimal): stop there.
+    floor = np.maximum(lower, 0)
     for _ in range(rounds):
         if not len(heads):
             break
@@ -831,7 +835,10 @@ def _duals(
         lower_now = best < u[targets]
         if not lower_now.any():
             break
-        u[targets[lower_now]] = best[lower_now]
+        changed = targets[lower_now]
+        u[changed] = best[lower_now]
+        if bool((u[changed] < floor[changed]).any()):
+            _no_dual(limit)
     else:
         _no_dual(limit)
     high = u
