@@ -279,12 +279,13 @@ class _Chunk:
 def _top_per_row(rows: IntArray, scores: Int32Array, count: int) -> IntArray:
     """Positions of the ``count`` best scores of each row (ties: by position).
 
-    ``rows`` must be sorted (pairs listed row-major). A histogram of each row's
-    scores in coarse bins first finds the lowest bin a row's best can reach; only
-    the pairs from there on are sorted (one combined key). On 83 x 25,000 blocks
-    with 16% of pairs feasible that sorts a few dozen pairs per row instead of
-    thousands (and a row-wise ``argpartition`` of the dense block would be slower
-    still).
+    ``rows`` must be sorted (pairs listed row-major) and span a block (the
+    histogram has a line per row from the first to the last). A histogram of
+    each row's scores in coarse bins first finds the lowest bin a row's best can
+    reach; only the pairs from there on are sorted (one combined key). On
+    83 x 25,000 blocks with 16% of pairs feasible that sorts a few dozen pairs
+    per row instead of thousands (and a row-wise ``argpartition`` of the dense
+    block would be slower still).
     """
     if not len(rows):
         return np.zeros(0, dtype=np.int64)
