@@ -12,11 +12,10 @@ RUN useradd --create-home --uid 10001 peermatch
 COPY pyproject.toml README.md alembic.ini ./
 COPY matcher ./matcher
 COPY api ./api
-COPY migrations ./migrations
 COPY seed_data ./seed_data
 RUN pip install -e ".[postgres,server]"
 
 USER peermatch
 EXPOSE 8000
 # docker-compose.yml gives the command per service; this default serves the API.
-CMD ["sh", "-c", "peermatch db upgrade && exec gunicorn --workers 2 --bind 0.0.0.0:8000 --access-logfile - 'api:create_app()'"]
+CMD ["sh", "-c", "peermatch db upgrade && exec gunicorn --workers 2 --bind 0.0.0.0:8000 --access-logfile - 'api.entrypoints.wsgi:app'"]

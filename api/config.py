@@ -67,6 +67,9 @@ class Settings:
     )
     MAX_ROUND_SIZE: int = field(default_factory=lambda: _int("MAX_ROUND_SIZE", 20000))
     SQL_ECHO: bool = field(default_factory=lambda: os.environ.get("SQL_ECHO", "") == "1")
+    REMATCH_CRON: str = field(
+        default_factory=lambda: os.environ.get("REMATCH_CRON") or "30 2 * * *"
+    )
 
     def as_flask_config(self) -> dict[str, Any]:
         return {
@@ -84,6 +87,7 @@ class Settings:
             "LOGIN_ACCOUNT_RATE_LIMIT": self.LOGIN_ACCOUNT_RATE_LIMIT,
             "REGISTER_RATE_LIMIT": self.REGISTER_RATE_LIMIT,
             "MAX_ROUND_SIZE": self.MAX_ROUND_SIZE,
+            "REMATCH_CRON": self.REMATCH_CRON,
             # flask-smorest / OpenAPI
             "API_TITLE": "peermatch",
             "API_VERSION": "v1",
@@ -101,3 +105,9 @@ class Settings:
 def load() -> dict[str, Any]:
     """Read the environment now and return a Flask config mapping."""
     return Settings().as_flask_config()
+
+
+def admin_password() -> str | None:
+    """PEERMATCH_ADMIN_PASSWORD, read when `peermatch create-admin` runs (never kept in the
+    app's configuration)."""
+    return os.environ.get("PEERMATCH_ADMIN_PASSWORD") or None

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from api.db import utcnow
-from api.models import Account, ConsentRecord, Participant, ParticipantTag, Program
-from api.schemas import ProgramSettingsSchema
+from api.adapters.db import utcnow
+from api.adapters.models import Account, ConsentRecord, Participant, ParticipantTag, Program
+from api.domain.settings import ProgramSettings
 
 TOPICS = [f"topic-{k:02d}" for k in range(40)]
 ZONES = [
@@ -66,7 +66,7 @@ def generate(
         slug=f"synthetic-{uuid.uuid4().hex[:8]}",
         join_code=uuid.uuid4().hex[:12],
         taxonomy=TOPICS,
-        settings=ProgramSettingsSchema().load({"max_capacity": 5} | (settings or {})),
+        settings=ProgramSettings.parse({"max_capacity": 5} | (settings or {})).to_stored(),
     )
     session.add(program)
     session.flush()

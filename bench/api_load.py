@@ -51,11 +51,14 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from api import create_app, db, migrate, synthetic  # noqa: E402
-from api.db import utcnow  # noqa: E402
-from api.models import Account, Participant, Token  # noqa: E402
-from api.security import new_token  # noqa: E402
-from api.services import rounds  # noqa: E402
+from api import synthetic  # noqa: E402
+from api.adapters import migrate  # noqa: E402
+from api.adapters.db import utcnow  # noqa: E402
+from api.adapters.hashing import new_token  # noqa: E402
+from api.adapters.models import Account, Participant, Token  # noqa: E402
+from api.http import database as db  # noqa: E402
+from api.http.app import create_app  # noqa: E402
+from api.services import publishing, round_runs  # noqa: E402
 
 LUA = """
 local tokens = {}
@@ -91,10 +94,10 @@ def prepare(url: str, mentees: int, mentors: int, tokens_file: Path) -> int:
         assert admin is not None
         admin.is_admin = True
         session.commit()
-        r = rounds.start(session, admin, program_id, {})
-        done = rounds.execute(session, r.id)
+        r = round_runs.start(session, admin, program_id, {}, max_round_size=mentees)
+        done = round_runs.execute(session, r.id)
         assert done is not None and done.status == "proposed", done and done.error
-        rounds.publish(session, admin, program_id, done.id, None)
+        publishing.publish(session, admin, program_id, done.id, None)
         admin.is_admin = False
         account_ids = session.scalars(
             select(Participant.account_id).where(Participant.program_id == program_id)
@@ -220,7 +223,7 @@ def main() -> None:
                     f"127.0.0.1:{port}",
                     "--log-level",
                     "warning",
-                    "api:create_app()",
+                    "api.entrypoints.wsgi:app",
                 ],
                 env=env,
                 cwd=ROOT,

@@ -36,20 +36,20 @@ from sqlalchemy import create_engine, delete, insert, select, text, update  # no
 from sqlalchemy.engine import make_url  # noqa: E402
 
 import matcher  # noqa: E402
-from api import (  # noqa: E402
-    create_app,
-    db,
-    migrate,
-    synthetic,  # noqa: E402
-)
-from api.db import utcnow  # noqa: E402
-from api.models import (  # noqa: E402
+from api import synthetic  # noqa: E402
+from api.adapters import migrate  # noqa: E402
+from api.adapters.db import utcnow  # noqa: E402
+from api.adapters.models import (  # noqa: E402
     Account,
     Match,
     Program,
     Round,
 )
-from api.services import matching, rounds  # noqa: E402
+from api.domain.settings import ProgramSettings  # noqa: E402
+from api.http import database as db  # noqa: E402
+from api.http.app import create_app  # noqa: E402
+from api.services import pool as pools  # noqa: E402
+from api.services import publishing, round_runs  # noqa: E402
 
 
 def _median(values: list[float]) -> float:
@@ -67,14 +67,14 @@ def bench_backend(name: str, url: str, mentees: int, mentors: int, repeat: int) 
         out["seed"] = time.perf_counter() - t
         program = session.get(Program, program_id)
         assert program is not None
-        parameters = dict(program.settings)
+        parameters = ProgramSettings.from_stored(program.settings)
 
         round_times, phases, bare = [], [], []
         round_id = 0
         for k in range(repeat):
             t = time.perf_counter()
-            queued = rounds.queue(session, program, parameters, kind="manual", created_by=None)
-            done = rounds.execute(session, queued.id)
+            queued = round_runs.queue(session, program, parameters, created_by=None)
+            done = round_runs.execute(session, queued.id)
             round_times.append(time.perf_counter() - t)
             assert done is not None and done.status == "proposed", done and done.error
             phases.append(done.stats["phase_seconds"])
@@ -85,7 +85,7 @@ def bench_backend(name: str, url: str, mentees: int, mentors: int, repeat: int) 
                 )
                 session.commit()
             # Baseline: the matcher alone on the same problem.
-            pool = matching.build_pool(session, program, parameters, utcnow())
+            pool = pools.build_pool(session, program, parameters, utcnow())
             t = time.perf_counter()
             matcher.solve(pool.problem)
             bare.append(time.perf_counter() - t)
@@ -102,9 +102,9 @@ def bench_backend(name: str, url: str, mentees: int, mentors: int, repeat: int) 
         session.commit()
         for _ in range(repeat):
             t = time.perf_counter()
-            body = rounds.publish(session, account, program_id, round_id, None)
+            published = publishing.publish(session, account, program_id, round_id, None)
             publish_times.append(time.perf_counter() - t)
-            assert body["matches_created"] == out["pairs"]
+            assert published.matches_created == out["pairs"]
             rows = [
                 {
                     k: getattr(m, k)

@@ -26,8 +26,8 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 @pytest.fixture(scope="session")
 def engine() -> Iterator[Engine]:
-    import api.models  # noqa: F401
-    from api.db import Base, make_engine
+    import api.adapters.models  # noqa: F401
+    from api.adapters.db import Base, make_engine
 
     eng = make_engine(TEST_DATABASE_URL)
     Base.metadata.drop_all(eng)
@@ -64,8 +64,8 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture
 def app(engine: Engine, session_factory: sessionmaker[Session], tmp_path: object) -> Flask:
-    from api import create_app
-    from api.db import database
+    from api.entrypoints.cli import create_app
+    from api.http.database import database
 
     flask_app = create_app(
         {

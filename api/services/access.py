@@ -9,8 +9,17 @@ from __future__ import annotations
 from sqlalchemy import and_, bindparam, inspect, select
 from sqlalchemy.orm import Session, joinedload
 
+from api.adapters.models import (
+    Account,
+    Match,
+    Participant,
+    Program,
+    ProgramCoordinator,
+    Round,
+    Token,
+)
+from api.domain.vocabulary import ProgramRole, Side
 from api.errors import Forbidden, NotFound
-from api.models import Account, Match, Participant, Program, ProgramCoordinator, Token
 
 
 def is_coordinator(session: Session, account: Account, program_id: int) -> bool:
@@ -99,13 +108,13 @@ def program_for_coordinator(session: Session, account: Account, program_id: int)
     return program
 
 
-def role_in(session: Session, account: Account, program: Program) -> str:
+def role_in(session: Session, account: Account, program: Program) -> ProgramRole:
     if account.is_admin:
-        return "admin"
+        return ProgramRole.ADMIN
     if session.get(ProgramCoordinator, (program.id, account.id)) is not None:
-        return "coordinator"
+        return ProgramRole.COORDINATOR
     participant = own_participant(session, account, program.id)
-    return participant.role if participant else "none"
+    return ProgramRole(participant.role) if participant else ProgramRole.NONE
 
 
 def not_joined(program_id: int) -> NotFound:
@@ -121,7 +130,7 @@ def own_profile_program(session: Session, account: Account, program_id: int) -> 
     return participant
 
 
-def match_side(session: Session, account: Account, match_id: int) -> tuple[Match, str]:
+def match_side(session: Session, account: Account, match_id: int) -> tuple[Match, Side]:
     """The match and the caller's side of it; 404 for anybody else's match."""
     match = session.get(Match, match_id)
     if match is not None:
@@ -129,7 +138,16 @@ def match_side(session: Session, account: Account, match_id: int) -> tuple[Match
             session.scalars(select(Participant.id).where(Participant.account_id == account.id))
         )
         if match.mentee_id in mine:
-            return match, "mentee"
+            return match, Side.MENTEE
         if match.mentor_id in mine:
-            return match, "mentor"
+            return match, Side.MENTOR
     raise NotFound(f"Match {match_id} does not exist.")
+
+
+def round_of_program(session: Session, account: Account, program_id: int, round_id: int) -> Round:
+    """A round of a program the caller coordinates (404 for another program's round)."""
+    program = program_for_coordinator(session, account, program_id)
+    round_ = session.get(Round, round_id)
+    if round_ is None or round_.program_id != program.id:
+        raise NotFound(f"Round {round_id} is not a round of this program.")
+    return round_

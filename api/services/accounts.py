@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.db import utcnow
+from api.adapters.db import utcnow
+from api.adapters.hashing import hash_password, needs_rehash, new_token, verify_password
+from api.adapters.models import Account, Participant, Program, ProgramCoordinator, Token
 from api.errors import Conflict, Unauthorized, field_error
-from api.models import Account, Participant, Program, ProgramCoordinator, Token
-from api.security import hash_password, needs_rehash, new_token, verify_password
 
 
 def _check_password(email: str, password: str) -> None:
@@ -53,7 +53,15 @@ def create_admin(session: Session, *, email: str, password: str, display_name: s
     return account
 
 
-def log_in(session: Session, *, email: str, password: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Issued:
+    """A new bearer token: the secret (shown once) and when it expires."""
+
+    token: str
+    expires_at: datetime
+
+
+def log_in(session: Session, *, email: str, password: str, token_ttl: timedelta) -> Issued:
     email = email.strip().lower()
     account = session.scalar(select(Account).where(Account.email == email))
     if not verify_password(account.password_hash if account else None, password):
@@ -62,10 +70,10 @@ def log_in(session: Session, *, email: str, password: str) -> dict[str, Any]:
     if needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
     secret, digest = new_token()
-    expires_at = utcnow() + timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
+    expires_at = utcnow() + token_ttl
     session.add(Token(account_id=account.id, token_hash=digest, expires_at=expires_at))
     session.commit()
-    return {"token": secret, "expires_at": expires_at}
+    return Issued(secret, expires_at)
 
 
 def revoke(session: Session, token: Token) -> None:
@@ -74,45 +82,43 @@ def revoke(session: Session, token: Token) -> None:
     session.commit()
 
 
-def me(session: Session, account: Account) -> dict[str, Any]:
-    memberships: list[dict[str, Any]] = []
+@dataclass(frozen=True)
+class Membership:
+    program_id: int
+    program_name: str
+    participant_id: int | None
+    role: str
+    status: str | None
+
+
+@dataclass(frozen=True)
+class Me:
+    """The caller's account and their part in each program."""
+
+    account: Account
+    memberships: list[Membership]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.account, name)
+
+
+def me(session: Session, account: Account) -> Me:
     coordinated = session.execute(
         select(Program.id, Program.name)
         .join(ProgramCoordinator, ProgramCoordinator.program_id == Program.id)
         .where(ProgramCoordinator.account_id == account.id)
         .order_by(Program.id)
     ).all()
-    for program_id, name in coordinated:
-        memberships.append(
-            {
-                "program_id": program_id,
-                "program_name": name,
-                "participant_id": None,
-                "role": "coordinator",
-                "status": None,
-            }
-        )
     enrolled = session.execute(
         select(Participant.id, Participant.role, Participant.status, Program.id, Program.name)
         .join(Program, Program.id == Participant.program_id)
         .where(Participant.account_id == account.id)
         .order_by(Program.id)
     ).all()
-    for participant_id, role, status, program_id, name in enrolled:
-        memberships.append(
-            {
-                "program_id": program_id,
-                "program_name": name,
-                "participant_id": participant_id,
-                "role": role,
-                "status": status,
-            }
-        )
-    return {
-        "id": account.id,
-        "email": account.email,
-        "display_name": account.display_name,
-        "is_admin": account.is_admin,
-        "created_at": account.created_at,
-        "memberships": memberships,
-    }
+    memberships = [
+        Membership(program_id, name, None, "coordinator", None) for program_id, name in coordinated
+    ] + [
+        Membership(program_id, name, participant_id, role, status)
+        for participant_id, role, status, program_id, name in enrolled
+    ]
+    return Me(account, memberships)

@@ -7,33 +7,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.adapters.models import Account, Constraint, Participant
+from api.domain.vocabulary import ConstraintKind
 from api.errors import Conflict, NotFound, ValidationFailed
-from api.models import Account, Constraint, Participant
 from api.services import access
 
 
-def _view(c: Constraint) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "kind": c.kind,
-        "mentee_id": c.mentee_id,
-        "mentor_id": c.mentor_id,
-        "note": c.note,
-        "created_at": c.created_at,
-    }
-
-
-def list_constraints(session: Session, account: Account, program_id: int) -> list[dict[str, Any]]:
+def list_constraints(session: Session, account: Account, program_id: int) -> list[Constraint]:
     program = access.program_for_coordinator(session, account, program_id)
     rows = session.scalars(
         select(Constraint).where(Constraint.program_id == program.id).order_by(Constraint.id)
     )
-    return [_view(c) for c in rows]
+    return list(rows)
 
 
-def add(
-    session: Session, account: Account, program_id: int, data: dict[str, Any]
-) -> dict[str, Any]:
+def add(session: Session, account: Account, program_id: int, data: dict[str, Any]) -> Constraint:
     program = access.program_for_coordinator(session, account, program_id)
     errors: dict[str, list[str]] = {}
     mentee = session.get(Participant, data["mentee_id"])
@@ -58,11 +46,11 @@ def add(
             f"This pair already has a {existing.kind} (constraint {existing.id}); delete it first.",
             constraint_id=existing.id,
         )
-    if data["kind"] == "pin":
+    if data["kind"] == ConstraintKind.PIN:
         pinned = session.scalar(
             select(Constraint.id).where(
                 Constraint.program_id == program.id,
-                Constraint.kind == "pin",
+                Constraint.kind == ConstraintKind.PIN,
                 Constraint.mentee_id == data["mentee_id"],
             )
         )
@@ -81,7 +69,7 @@ def add(
     )
     session.add(row)
     session.commit()
-    return _view(row)
+    return row
 
 
 def remove(session: Session, account: Account, program_id: int, constraint_id: int) -> None:

@@ -6,8 +6,9 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from api import db, migrate
+from api.adapters import migrate
 from api.errors import ApiError
 
 
@@ -17,9 +18,8 @@ class NotReady(ApiError):
     slug = "not-ready"
 
 
-def readiness() -> dict[str, Any]:
+def readiness(session: Session) -> dict[str, Any]:
     head = migrate.head_revision()
-    session = db.session()
     try:
         conn = session.connection()
         conn.execute(text("SELECT 1"))

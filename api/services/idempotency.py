@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.adapters.models import IdempotencyRecord
 from api.errors import ValidationFailed
-from api.models import IdempotencyRecord
 
 
 def find(session: Session, account_id: int, key: str, fingerprint: str) -> dict[str, Any] | None:

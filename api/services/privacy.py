@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from api.db import utcnow
-from api.errors import Unauthorized
-from api.models import (
+from api.adapters.db import utcnow
+from api.adapters.hashing import verify_password
+from api.adapters.models import (
     Account,
     CheckIn,
     ConsentRecord,
@@ -22,13 +24,26 @@ from api.models import (
     Round,
     Token,
 )
-from api.security import verify_password
-from api.services import accounts, profiles, relationships
+from api.domain.vocabulary import Closer, ParticipantStatus
+from api.errors import Unauthorized
+from api.services import accounts, relationships, status
 
 ERASED_NAME = "Erased participant"
 
 
-def export(session: Session, account: Account) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Export:
+    """Everything held about one account (without other people's sensitive data)."""
+
+    exported_at: datetime
+    account: accounts.Me
+    participations: list[Participant]
+    matches: list[relationships.MatchView]
+    check_ins: list[CheckIn]
+    tokens: list[Token]
+
+
+def export(session: Session, account: Account) -> Export:
     """Everything held about the caller (without other people's sensitive data)."""
     participants = session.scalars(
         select(Participant).where(Participant.account_id == account.id).order_by(Participant.id)
@@ -40,41 +55,14 @@ def export(session: Session, account: Account) -> dict[str, Any]:
     tokens = session.scalars(
         select(Token).where(Token.account_id == account.id).order_by(Token.id)
     ).all()
-    return {
-        "exported_at": utcnow(),
-        "account": accounts.me(session, account),
-        "participations": [
-            profiles.participant_view(p)
-            | {
-                "consent_history": [
-                    {
-                        "purpose": c.purpose,
-                        "text_version": c.text_version,
-                        "granted_at": c.granted_at,
-                        "withdrawn_at": c.withdrawn_at,
-                    }
-                    for c in p.consents
-                ]
-            }
-            for p in participants
-        ],
-        "matches": relationships.my_matches(session, account),
-        "check_ins": [
-            {
-                "match_id": c.match_id,
-                "author_side": c.author_side,
-                "rating": c.rating,
-                "signal": c.signal,
-                "note": c.note,
-                "created_at": c.created_at,
-            }
-            for c in check_ins
-        ],
-        "tokens": [
-            {"created_at": t.created_at, "expires_at": t.expires_at, "revoked_at": t.revoked_at}
-            for t in tokens
-        ],
-    }
+    return Export(
+        exported_at=utcnow(),
+        account=accounts.me(session, account),
+        participations=list(participants),
+        matches=relationships.my_matches(session, account),
+        check_ins=list(check_ins),
+        tokens=list(tokens),
+    )
 
 
 def erase(session: Session, account: Account, password: str) -> None:
@@ -90,14 +78,14 @@ def erase(session: Session, account: Account, password: str) -> None:
     program_ids = {p.program_id for p in participants}
     if ids:
         # Live relationships end; every reason text may name or describe people.
-        session.execute(
-            update(Match)
-            .where(
-                or_(Match.mentee_id.in_(ids), Match.mentor_id.in_(ids)),
-                Match.status.in_(("proposed", "accepted", "active")),
-            )
-            .values(status="ended", closed_at=now, closed_by="system")
-            .execution_options(synchronize_session=False)
+        status.change_many(
+            session,
+            Match,
+            "close_on_erasure",
+            at=now,
+            where=[or_(Match.mentee_id.in_(ids), Match.mentor_id.in_(ids))],
+            values={"closed_at": now, "closed_by": Closer.SYSTEM},
+            actor=Closer.SYSTEM,
         )
         session.execute(
             update(Match)
@@ -120,12 +108,12 @@ def erase(session: Session, account: Account, password: str) -> None:
             .execution_options(synchronize_session=False)
         )
         for p in participants:
-            p.status = "withdrawn"
+            p.status = ParticipantStatus.WITHDRAWN
             p.bio, p.languages, p.timezone, p.availability = "", [], None, []
             p.org_unit = p.manager_email = None
             p.preferred_partners = []
             p.cultural_background = p.wellbeing_needs = None
-            p.cultural_preference = "open"
+            p.cultural_preference = "open"  # the default: no preference left
             p.experience_level = None
             p.updated_at = now
         _scrub_rounds(session, program_ids, set(ids))

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import copy
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
-from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.errors import Conflict, NotFound, ValidationFailed, field_error, flatten_messages
-from api.models import Account, Participant, ParticipantTag, Program, ProgramCoordinator
-from api.schemas import ProgramSettingsSchema, check_settings
+from api.adapters.models import Account, Participant, ParticipantTag, Program, ProgramCoordinator
+from api.domain.errors import RuleViolation
+from api.domain.settings import ProgramSettings
+from api.domain.vocabulary import ProgramRole
+from api.errors import Conflict, NotFound, field_error
 from api.services import access
 
 _JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I look-alikes
@@ -24,35 +25,39 @@ def _new_join_code() -> str:
     return f"{body[:5]}-{body[5:]}"
 
 
-def view(session: Session, account: Account, program: Program) -> dict[str, Any]:
-    role = access.role_in(session, account, program)
-    return {
-        "id": program.id,
-        "name": program.name,
-        "slug": program.slug,
-        "description": program.description,
-        "taxonomy": list(program.taxonomy),
-        "settings": full_settings(program),
-        "join_code": program.join_code if role in ("admin", "coordinator") else None,
-        "my_role": role,
-        "created_at": program.created_at,
-        "updated_at": program.updated_at,
-    }
+@dataclass(frozen=True)
+class ProgramView:
+    """A program as the caller sees it: the join code only for its coordinators."""
+
+    program: Program
+    my_role: ProgramRole
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.program, name)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return ProgramSettings.from_stored(self.program.settings).to_stored()
+
+    @property
+    def join_code(self) -> str | None:
+        coordinating = self.my_role in (ProgramRole.ADMIN, ProgramRole.COORDINATOR)
+        return self.program.join_code if coordinating else None
 
 
-# The defaults do not change while the process runs: loading them through the schema on
-# every call (each profile write, each program view) cost more than the rest of the call.
-_SETTINGS_DEFAULTS: dict[str, Any] = ProgramSettingsSchema().load({})
+def view(session: Session, account: Account, program: Program) -> ProgramView:
+    return ProgramView(program, access.role_in(session, account, program))
 
 
-def full_settings(program: Program) -> dict[str, Any]:
-    """The stored settings over the defaults (settings added later get their default)."""
-    merged = copy.deepcopy(_SETTINGS_DEFAULTS)
-    merged.update(program.settings or {})
-    return merged
+def _parse_settings(data: dict[str, Any]) -> ProgramSettings:
+    try:
+        return ProgramSettings.parse(data)
+    except RuleViolation as exc:
+        raise exc.prefixed("settings") from exc
 
 
-def create(session: Session, account: Account, data: dict[str, Any]) -> dict[str, Any]:
+def create(session: Session, account: Account, data: dict[str, Any]) -> ProgramView:
+    settings = _parse_settings(data["settings"])
     if session.scalar(select(Program.id).where(Program.slug == data["slug"])) is not None:
         raise Conflict("A program with this slug exists.", errors={"slug": ["taken"]})
     join_code = data.get("join_code") or _new_join_code()
@@ -64,7 +69,7 @@ def create(session: Session, account: Account, data: dict[str, Any]) -> dict[str
         description=data.get("description", ""),
         join_code=join_code,
         taxonomy=sorted(data.get("taxonomy", [])),
-        settings=data["settings"],
+        settings=settings.to_stored(),
     )
     session.add(program)
     try:
@@ -75,7 +80,7 @@ def create(session: Session, account: Account, data: dict[str, Any]) -> dict[str
     return view(session, account, program)
 
 
-def list_visible(session: Session, account: Account) -> list[dict[str, Any]]:
+def list_visible(session: Session, account: Account) -> list[ProgramView]:
     query = select(Program).order_by(Program.id)
     if not account.is_admin:
         coordinated = select(ProgramCoordinator.program_id).where(
@@ -86,24 +91,20 @@ def list_visible(session: Session, account: Account) -> list[dict[str, Any]]:
     return [view(session, account, p) for p in session.scalars(query)]
 
 
-def get(session: Session, account: Account, program_id: int) -> dict[str, Any]:
+def get(session: Session, account: Account, program_id: int) -> ProgramView:
     return view(session, account, access.program_for_member(session, account, program_id))
 
 
 def update(
     session: Session, account: Account, program_id: int, data: dict[str, Any]
-) -> dict[str, Any]:
+) -> ProgramView:
     program = access.program_for_coordinator(session, account, program_id)
     if "settings" in data:
-        merged = full_settings(program)
-        merged.update(data["settings"])
+        current = ProgramSettings.from_stored(program.settings)
         try:
-            check_settings(merged)
-        except ValidationError as exc:
-            raise ValidationFailed(
-                {f"settings.{k}": v for k, v in flatten_messages(exc.messages).items()}
-            ) from exc
-        program.settings = merged
+            program.settings = current.changed(data["settings"]).to_stored()
+        except RuleViolation as exc:
+            raise exc.prefixed("settings") from exc
     if "taxonomy" in data:
         new = set(data["taxonomy"])
         removed = set(program.taxonomy) - new
@@ -135,26 +136,19 @@ def update(
     return view(session, account, program)
 
 
-def _coordinator_view(row: ProgramCoordinator) -> dict[str, Any]:
-    return {
-        "account_id": row.account_id,
-        "email": row.account.email,
-        "display_name": row.account.display_name,
-        "appointed_at": row.appointed_at,
-    }
-
-
-def list_coordinators(session: Session, account: Account, program_id: int) -> list[dict[str, Any]]:
+def list_coordinators(
+    session: Session, account: Account, program_id: int
+) -> list[ProgramCoordinator]:
     program = access.program_for_coordinator(session, account, program_id)
     rows = session.scalars(
         select(ProgramCoordinator)
         .where(ProgramCoordinator.program_id == program.id)
         .order_by(ProgramCoordinator.appointed_at, ProgramCoordinator.account_id)
     )
-    return [_coordinator_view(r) for r in rows]
+    return list(rows)
 
 
-def appoint_coordinator(session: Session, program_id: int, email: str) -> dict[str, Any]:
+def appoint_coordinator(session: Session, program_id: int, email: str) -> ProgramCoordinator:
     program = session.get(Program, program_id)
     if program is None:
         raise NotFound(f"Program {program_id} does not exist.")
@@ -166,7 +160,7 @@ def appoint_coordinator(session: Session, program_id: int, email: str) -> dict[s
     row = ProgramCoordinator(program_id=program.id, account_id=target.id)
     session.add(row)
     session.commit()
-    return _coordinator_view(row)
+    return row
 
 
 def remove_coordinator(session: Session, program_id: int, account_id: int) -> None:

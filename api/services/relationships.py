@@ -1,93 +1,111 @@
-"""Matches as participants live them: accept, decline, end, check in; and pausing."""
+"""Matches as participants live them: accept, decline, end, check in.
+
+Every status change goes through `api.services.status` (a conditional update), so two
+partners answering at once never lose each other's answer.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import ColumnElement, bindparam, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from api.db import utcnow
-from api.errors import Conflict, NotFound
-from api.models import Account, CheckIn, Match, Participant, ParticipantTag
-from api.services import access
+from api.adapters.db import utcnow
+from api.adapters.models import Account, CheckIn, Match, Participant, ParticipantTag
+from api.domain.errors import IllegalTransition
+from api.domain.vocabulary import OPEN_MATCH_STATUSES, Closer, MatchStatus, Side, TagKind
+from api.errors import Conflict
+from api.services import access, status
 
-SHAREABLE_PROFILE = (
-    "bio",
-    "languages",
-    "timezone",
-    "availability",
-    "experience_level",
-    "org_unit",
-)
+NO_ANSWER = "no answer"
 
 
-_EXPIRE_DUE = (
-    update(Match)
-    .where(Match.status.in_(("proposed", "accepted")), Match.expires_at <= bindparam("now"))
-    .values(
-        status="expired", closed_at=bindparam("now"), closed_by="system", close_reason="no answer"
-    )
-    .execution_options(synchronize_session=False)
-)
+@dataclass(frozen=True)
+class Why:
+    """Why two people were matched, as either of them may see it."""
+
+    score: float
+    breakdown: dict[str, float]
+    covered_needs: list[str]
+    shared_languages: list[str]
+
+
+@dataclass(frozen=True)
+class MatchView:
+    """A match as one of its partners sees it."""
+
+    match: Match
+    side: Side
+
+    def __getattr__(self, name: str) -> Any:
+        # The match's own fields (id, status, timestamps ...), for the schema.
+        return getattr(self.match, name)
+
+    @property
+    def my_side(self) -> Side:
+        return self.side
+
+    @property
+    def partner(self) -> Participant:
+        return self.match.mentor if self.side == Side.MENTEE else self.match.mentee
+
+    @property
+    def i_accepted(self) -> bool:
+        return _accepted_at(self.match, self.side) is not None
+
+    @property
+    def partner_accepted(self) -> bool:
+        other = Side.MENTOR if self.side == Side.MENTEE else Side.MENTEE
+        return _accepted_at(self.match, other) is not None
+
+    @property
+    def why(self) -> Why:
+        mentee, mentor = self.match.mentee, self.match.mentor
+        needs = {t.tag for t in mentee.tag_list(TagKind.NEED)}
+        strengths = {t.tag for t in mentor.tag_list(TagKind.STRENGTH)}
+        return Why(
+            score=self.match.score,
+            breakdown=self.match.breakdown,
+            covered_needs=sorted(needs & strengths),
+            shared_languages=sorted(set(mentee.languages) & set(mentor.languages)),
+        )
+
+
+def _accepted_at(match: Match, side: Side) -> datetime | None:
+    return match.mentee_accepted_at if side == Side.MENTEE else match.mentor_accepted_at
+
+
+def _acceptance(side: Side) -> tuple[InstrumentedAttribute[Any], InstrumentedAttribute[Any]]:
+    """The caller's acceptance column and the partner's."""
+    if side == Side.MENTEE:
+        return Match.mentee_accepted_at, Match.mentor_accepted_at
+    return Match.mentor_accepted_at, Match.mentee_accepted_at
+
+
+def _closing(now: datetime, by: str, reason: str | None) -> dict[str, Any]:
+    return {"closed_at": now, "closed_by": by, "close_reason": reason}
 
 
 def expire_due(session: Session, now: datetime, program_id: int | None = None) -> int:
     """Mark unanswered proposals past their expiry as expired; returns how many."""
-    stmt = _EXPIRE_DUE
+    where: list[ColumnElement[bool]] = [Match.expires_at <= now]
     if program_id is not None:
-        stmt = stmt.where(Match.program_id == program_id)
-    result = session.execute(stmt, {"now": now})
-    return result.rowcount or 0
-
-
-def shareable(p: Participant) -> dict[str, Any]:
-    """What a partner may see: never cultural background, wellbeing needs or notes."""
-    view: dict[str, Any] = {"participant_id": p.id, "display_name": p.account.display_name}
-    for key in SHAREABLE_PROFILE:
-        view[key] = getattr(p, key)
-    view["needs"] = [{"tag": t.tag, "priority": t.weight} for t in p.tag_list("need")]
-    view["strengths"] = [{"tag": t.tag, "level": t.weight} for t in p.tag_list("strength")]
-    return view
-
-
-def _why(match: Match, mentee: Participant, mentor: Participant) -> dict[str, Any]:
-    needs = {t.tag: t.weight for t in mentee.tag_list("need")}
-    strengths = {t.tag for t in mentor.tag_list("strength")}
-    return {
-        "score": match.score,
-        "breakdown": match.breakdown,
-        "covered_needs": sorted(t for t in needs if t in strengths),
-        "shared_languages": sorted(set(mentee.languages) & set(mentor.languages)),
-    }
-
-
-def match_view(match: Match, side: str) -> dict[str, Any]:
-    partner = match.mentor if side == "mentee" else match.mentee
-    return {
-        "id": match.id,
-        "program_id": match.program_id,
-        "round_id": match.round_id,
-        "my_side": side,
-        "status": match.status,
-        "partner": shareable(partner),
-        "why": _why(match, match.mentee, match.mentor),
-        "proposed_at": match.proposed_at,
-        "expires_at": match.expires_at,
-        "i_accepted": (match.mentee_accepted_at if side == "mentee" else match.mentor_accepted_at)
-        is not None,
-        "partner_accepted": (
-            match.mentor_accepted_at if side == "mentee" else match.mentee_accepted_at
-        )
-        is not None,
-        "activated_at": match.activated_at,
-        "closed_at": match.closed_at,
-        "closed_by": match.closed_by,
-        "close_reason": match.close_reason,
-    }
+        where.append(Match.program_id == program_id)
+    expired = status.change_many(
+        session,
+        Match,
+        "expire",
+        at=now,
+        where=where,
+        values=_closing(now, Closer.SYSTEM, NO_ANSWER),
+        actor=Closer.SYSTEM,
+    )
+    return len(expired)
 
 
 # The caller's matches (through their participations), newest first, with both sides and
@@ -125,78 +143,134 @@ def _load_tags(session: Session, people: list[Participant]) -> None:
         set_committed_value(p, "tags", by_participant[p.id])
 
 
-def my_matches(session: Session, account: Account) -> list[dict[str, Any]]:
+def my_matches(session: Session, account: Account) -> list[MatchView]:
     if expire_due(session, utcnow()):
         session.commit()
     matches = session.scalars(_MY_MATCHES, {"account_id": account.id}).all()
     _load_tags(session, [p for m in matches for p in (m.mentee, m.mentor)])
     # The mentee and the mentor of a match are in the same program, so never both the caller.
     return [
-        match_view(m, "mentee" if m.mentee.account_id == account.id else "mentor") for m in matches
+        MatchView(m, Side.MENTEE if m.mentee.account_id == account.id else Side.MENTOR)
+        for m in matches
     ]
 
 
-def _mine(session: Session, account: Account, match_id: int) -> tuple[Match, str]:
-    """The match and the caller's side of it; 404 for anybody else's match."""
-    return access.match_side(session, account, match_id)
-
-
-def _refresh_expiry(session: Session, match: Match) -> None:
+def _refuse(session: Session, match: Match, exc: IllegalTransition, what: str) -> Conflict:
+    """The 409 for an answer the match no longer takes; a proposal found past its expiry
+    is marked expired on the way."""
+    session.rollback()
     now = utcnow()
-    if match.status in ("proposed", "accepted") and match.expires_at <= now:
-        match.status, match.closed_at = "expired", now
-        match.closed_by, match.close_reason = "system", "no answer"
-        session.commit()
+    if exc.status in OPEN_MATCH_STATUSES:
+        try:
+            status.change(
+                session,
+                Match,
+                match.id,
+                "expire",
+                at=now,
+                where=(Match.expires_at <= now,),
+                values=_closing(now, Closer.SYSTEM, NO_ANSWER),
+                actor=Closer.SYSTEM,
+            )
+            session.commit()
+            found = MatchStatus.EXPIRED.value
+        except IllegalTransition as again:
+            session.rollback()
+            found = again.status
+    else:
+        found = exc.status
+    return Conflict(f"This match is {found}; {what}.", current_status=found)
 
 
-def accept(session: Session, account: Account, match_id: int) -> dict[str, Any]:
-    match, side = _mine(session, account, match_id)
-    _refresh_expiry(session, match)
-    if match.status not in ("proposed", "accepted"):
-        raise Conflict(f"This match is {match.status}; only a proposal can be accepted.")
+def accept(session: Session, account: Account, match_id: int) -> MatchView:
+    """Accept a proposal; the second acceptance makes the match active."""
+    match, side = access.match_side(session, account, match_id)
     now = utcnow()
-    if side == "mentee":
-        match.mentee_accepted_at = match.mentee_accepted_at or now
-    else:
-        match.mentor_accepted_at = match.mentor_accepted_at or now
-    if match.mentee_accepted_at and match.mentor_accepted_at:
-        match.status, match.activated_at = "active", now
-    else:
-        match.status = "accepted"
+    mine, partners = _acceptance(side)
+    stamp = {mine.key: func.coalesce(mine, now)}
+    in_time = Match.expires_at > now
+    try:
+        try:
+            # The partner has not accepted: only the caller's acceptance is recorded.
+            status.change(
+                session,
+                Match,
+                match.id,
+                "accept",
+                at=now,
+                values=stamp,
+                where=(in_time, partners.is_(None)),
+                actor=side,
+            )
+        except IllegalTransition:
+            # The partner has (perhaps a moment ago): the match becomes active.
+            status.change(
+                session,
+                Match,
+                match.id,
+                "activate",
+                at=now,
+                values={**stamp, "activated_at": now},
+                where=(in_time, partners.is_not(None)),
+                actor=side,
+            )
+    except IllegalTransition as exc:
+        raise _refuse(session, match, exc, "only a proposal can be accepted") from exc
     session.commit()
-    return match_view(match, side)
+    return MatchView(match, side)
 
 
-def decline(
-    session: Session, account: Account, match_id: int, reason: str | None
-) -> dict[str, Any]:
-    match, side = _mine(session, account, match_id)
-    _refresh_expiry(session, match)
-    if match.status not in ("proposed", "accepted"):
-        raise Conflict(f"This match is {match.status}; only a proposal can be declined.")
-    match.status, match.closed_at = "declined", utcnow()
-    match.closed_by, match.close_reason = side, reason or None
+def decline(session: Session, account: Account, match_id: int, reason: str | None) -> MatchView:
+    match, side = access.match_side(session, account, match_id)
+    now = utcnow()
+    try:
+        status.change(
+            session,
+            Match,
+            match.id,
+            "decline",
+            at=now,
+            values=_closing(now, side, reason or None),
+            where=(Match.expires_at > now,),
+            actor=side,
+        )
+    except IllegalTransition as exc:
+        raise _refuse(session, match, exc, "only a proposal can be declined") from exc
     session.commit()
-    return match_view(match, side)
+    return MatchView(match, side)
 
 
-def end(session: Session, account: Account, match_id: int, reason: str) -> dict[str, Any]:
-    match, side = _mine(session, account, match_id)
-    if match.status != "active":
-        raise Conflict(f"This match is {match.status}; only an active match can be ended.")
-    match.status, match.closed_at = "ended", utcnow()
-    match.closed_by, match.close_reason = side, reason
+def end(session: Session, account: Account, match_id: int, reason: str) -> MatchView:
+    match, side = access.match_side(session, account, match_id)
+    now = utcnow()
+    try:
+        status.change(
+            session,
+            Match,
+            match.id,
+            "end",
+            at=now,
+            values=_closing(now, side, reason),
+            actor=side,
+        )
+    except IllegalTransition as exc:
+        session.rollback()
+        raise Conflict(
+            f"This match is {exc.status}; only an active match can be ended.",
+            current_status=exc.status,
+        ) from exc
     session.commit()
-    return match_view(match, side)
+    return MatchView(match, side)
 
 
-def check_in(
-    session: Session, account: Account, match_id: int, data: dict[str, Any]
-) -> dict[str, Any]:
-    match, side = _mine(session, account, match_id)
-    if match.status != "active":
-        raise Conflict(f"This match is {match.status}; check-ins are for active matches.")
-    author = match.mentee_id if side == "mentee" else match.mentor_id
+def check_in(session: Session, account: Account, match_id: int, data: dict[str, Any]) -> CheckIn:
+    match, side = access.match_side(session, account, match_id)
+    if match.status != MatchStatus.ACTIVE:
+        raise Conflict(
+            f"This match is {match.status}; check-ins are for active matches.",
+            current_status=match.status,
+        )
+    author = match.mentee_id if side == Side.MENTEE else match.mentor_id
     row = CheckIn(
         match_id=match.id,
         author_id=author,
@@ -208,87 +282,4 @@ def check_in(
     session.add(row)
     session.commit()
     # The author sees what they sent, including their own note.
-    return {
-        "id": row.id,
-        "match_id": match.id,
-        "author_side": side,
-        "rating": row.rating,
-        "signal": row.signal,
-        "note": row.note,
-        "created_at": row.created_at,
-    }
-
-
-def set_paused(session: Session, account: Account, program_id: int, paused: bool) -> Participant:
-    participant = access.own_participant(session, account, program_id)
-    if participant is None:
-        raise NotFound(f"You have not joined program {program_id}.")
-    if participant.status == "withdrawn":
-        raise Conflict("You have withdrawn from this program; ask a coordinator to return.")
-    participant.status = "paused" if paused else "active"
-    participant.updated_at = utcnow()
-    session.commit()
-    return participant
-
-
-def needs_attention(
-    session: Session, account: Account, program_id: int, weeks: int, low_rating: int
-) -> list[dict[str, Any]]:
-    """Active relationships with a low rating, a drained mentor, or no recent check-in."""
-    program = access.program_for_coordinator(session, account, program_id)
-    now = utcnow()
-    quiet_after = timedelta(weeks=weeks)
-    loader = (selectinload(Participant.account),)
-    matches = session.scalars(
-        select(Match)
-        .where(Match.program_id == program.id, Match.status == "active")
-        .options(
-            selectinload(Match.check_ins),
-            selectinload(Match.mentee).options(*loader),
-            selectinload(Match.mentor).options(*loader),
-        )
-        .order_by(Match.id)
-    ).all()
-    out: list[dict[str, Any]] = []
-    for match in matches:
-        reasons: list[str] = []
-        latest = match.check_ins[-1] if match.check_ins else None
-        latest_by = {c.author_side: c for c in match.check_ins}
-        if latest is not None and latest.rating <= low_rating:
-            reasons.append("low_rating")
-        mentor_latest = latest_by.get("mentor")
-        if mentor_latest is not None and mentor_latest.signal == "drained":
-            reasons.append("mentor_drained")
-        if any(c.signal == "drained" for c in latest_by.values() if c.author_side == "mentee"):
-            reasons.append("mentee_drained")
-        last_contact = latest.created_at if latest else match.activated_at or match.proposed_at
-        if now - last_contact >= quiet_after:
-            reasons.append("no_recent_check_in")
-        if reasons:
-            out.append(
-                {
-                    "match_id": match.id,
-                    "mentee": {
-                        "participant_id": match.mentee_id,
-                        "display_name": match.mentee.account.display_name,
-                    },
-                    "mentor": {
-                        "participant_id": match.mentor_id,
-                        "display_name": match.mentor.account.display_name,
-                    },
-                    "reasons": reasons,
-                    "activated_at": match.activated_at,
-                    "last_check_in_at": latest.created_at if latest else None,
-                    "check_ins": [
-                        {
-                            "author_side": c.author_side,
-                            "rating": c.rating,
-                            "signal": c.signal,
-                            "note": c.note,
-                            "created_at": c.created_at,
-                        }
-                        for c in match.check_ins[-5:]
-                    ],
-                }
-            )
-    return out
+    return row

@@ -17,14 +17,23 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from api.db import utcnow
-from api.models import CheckIn, Match, Program, Round
-from api.services import relationships, rounds
-from api.services.programs import full_settings
+from api.adapters.db import utcnow
+from api.adapters.models import Account, CheckIn, Match, Program, Round
+from api.domain.settings import ProgramSettings
+from api.domain.vocabulary import (
+    Closer,
+    MatchStatus,
+    RematchPolicy,
+    RoundKind,
+    RoundStatus,
+    Side,
+    Signal,
+)
+from api.services import access, publishing, relationships, round_results, status
 
 log = logging.getLogger("peermatch.rematch")
 
@@ -77,7 +86,7 @@ def programs_due(engine: Engine, program_id: int | None) -> list[int]:
         return [
             p.id
             for p in session.scalars(select(Program).order_by(Program.id))
-            if full_settings(p)["rematch_policy"] != "off"
+            if ProgramSettings.from_stored(p.settings).rematch_policy != RematchPolicy.OFF
         ]
 
 
@@ -137,7 +146,7 @@ def _rematch(
     program = session.get(Program, program_id)
     assert program is not None
     summary.program = program.name
-    settings = full_settings(program)
+    settings = ProgramSettings.from_stored(program.settings)
     run_key = f"rematch:{summary.night}"
     done = session.scalar(
         select(Round.id).where(Round.program_id == program.id, Round.run_key == run_key)
@@ -150,19 +159,20 @@ def _rematch(
 
     summary.expired = relationships.expire_due(session, as_of, program.id)
     # A new night supersedes rematch proposals the coordinator did not review.
-    stale = session.scalars(
-        select(Round.id).where(
-            Round.program_id == program.id, Round.kind == "rematch", Round.status == "proposed"
-        )
-    ).all()
-    if stale:
-        session.execute(
-            update(Round)
-            .where(Round.id.in_(stale))
-            .values(status="discarded", discarded_at=as_of)
-            .execution_options(synchronize_session=False)
-        )
-        summary.superseded_rounds = list(stale)
+    superseded = status.change_many(
+        session,
+        Round,
+        "discard",
+        at=as_of,
+        where=[
+            Round.program_id == program.id,
+            Round.kind == RoundKind.REMATCH,
+            Round.status == RoundStatus.PROPOSED,
+        ],
+        values={"discarded_at": as_of},
+        actor=Closer.SYSTEM,
+    )
+    summary.superseded_rounds = sorted(e.entity_id for e in superseded)
     drained = _drained_mentors(session, program.id)
     deprioritised = _declined_twice(session, program.id)
     summary.drained_mentors = sorted(drained)
@@ -170,17 +180,26 @@ def _rematch(
 
     round_ = Round(
         program_id=program.id,
-        kind="rematch",
-        status="running",
+        kind=RoundKind.REMATCH,
+        status=RoundStatus.QUEUED,
         run_key=run_key,
-        parameters=settings,
-        progress={"phase": "running", "percent": 0},
+        parameters=settings.to_stored(),
+        progress={"phase": RoundStatus.QUEUED.value, "percent": 0},
         created_at=as_of,
-        started_at=as_of,
     )
     session.add(round_)
     session.flush()
-    pool = rounds.compute(
+    status.created(session, round_, "queue", at=as_of, actor=Closer.SYSTEM)
+    status.change(
+        session,
+        Round,
+        round_.id,
+        "run",
+        at=as_of,
+        values={"started_at": as_of, "progress": {"phase": "running", "percent": 0}},
+        actor=Closer.SYSTEM,
+    )
+    pool = round_results.compute(
         session,
         program,
         round_,
@@ -196,10 +215,17 @@ def _rematch(
     )
     summary.matched = int(stats.get("matched_count", 0))
     summary.still_waiting = dict(Counter(u["reason"] for u in round_.unmatched or []))
-    if settings["rematch_policy"] == "publish":
-        pairs = list(round_.pairs)
-        rounds.create_matches(session, program, round_, pairs, as_of)
-        round_.status, round_.published_at = "published", as_of
+    if settings.rematch_policy == RematchPolicy.PUBLISH:
+        status.change(
+            session,
+            Round,
+            round_.id,
+            "publish",
+            at=as_of,
+            values={"published_at": as_of},
+            actor=Closer.SYSTEM,
+        )
+        publishing.create_matches(session, program, round_, list(round_.pairs), as_of)
         summary.published = True
     summary.outcome = "dry_run" if dry_run else "done"
     stats["rematch"] = {k: v for k, v in asdict(summary).items() if k not in ("program",)}
@@ -216,13 +242,13 @@ def _drained_mentors(session: Session, program_id: int) -> set[int]:
     rows = session.execute(
         select(Match.mentor_id, CheckIn.signal, CheckIn.id)
         .join(CheckIn, CheckIn.match_id == Match.id)
-        .where(Match.program_id == program_id, CheckIn.author_side == "mentor")
+        .where(Match.program_id == program_id, CheckIn.author_side == Side.MENTOR)
         .order_by(CheckIn.id)
     ).all()
     latest: dict[int, str | None] = {}
     for mentor_id, signal, _ in rows:
         latest[mentor_id] = signal
-    return {m for m, s in latest.items() if s == "drained"}
+    return {m for m, s in latest.items() if s == Signal.DRAINED}
 
 
 def _declined_twice(session: Session, program_id: int) -> set[int]:
@@ -233,7 +259,7 @@ def _declined_twice(session: Session, program_id: int) -> set[int]:
     """
     last_rematch = session.scalar(
         select(func.max(Round.created_at)).where(
-            Round.program_id == program_id, Round.kind == "rematch"
+            Round.program_id == program_id, Round.kind == RoundKind.REMATCH
         )
     )
     rows = session.execute(
@@ -248,26 +274,46 @@ def _declined_twice(session: Session, program_id: int) -> set[int]:
     for mentee_id, closed in history.items():
         last_two = closed[-2:]
         if len(last_two) == 2 and all(
-            r.status == "declined" and r.closed_by == "mentee" for r in last_two
+            r.status == MatchStatus.DECLINED and r.closed_by == Closer.MENTEE for r in last_two
         ):
             if last_rematch is None or last_two[-1].closed_at > last_rematch:
                 out.add(mentee_id)
     return out
 
 
-def runs(session: Session, program: Program) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class RematchRun:
+    """A past nightly rematch of a program, from its round."""
+
+    round: Round
+
+    @property
+    def round_id(self) -> int:
+        return self.round.id
+
+    @property
+    def night(self) -> str:
+        return (self.round.run_key or "").removeprefix("rematch:")
+
+    @property
+    def status(self) -> str:
+        return self.round.status
+
+    @property
+    def created_at(self) -> datetime:
+        return self.round.created_at
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        found: dict[str, Any] = (self.round.stats or {}).get("rematch", {})
+        return found
+
+
+def runs(session: Session, account: Account, program_id: int) -> list[RematchRun]:
+    program = access.program_for_coordinator(session, account, program_id)
     rows = session.scalars(
         select(Round)
-        .where(Round.program_id == program.id, Round.kind == "rematch")
+        .where(Round.program_id == program.id, Round.kind == RoundKind.REMATCH)
         .order_by(Round.id.desc())
     )
-    return [
-        {
-            "round_id": r.id,
-            "night": (r.run_key or "").removeprefix("rematch:"),
-            "status": r.status,
-            "created_at": r.created_at,
-            "summary": (r.stats or {}).get("rematch", {}),
-        }
-        for r in rows
-    ]
+    return [RematchRun(r) for r in rows]

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from api.db import utcnow
-from api.models import Account, Token
+from api.adapters.db import utcnow
+from api.adapters.models import Account, Token
 from tests.api.conftest import PASSWORD, assert_problem, auth
 
 

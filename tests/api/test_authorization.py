@@ -6,8 +6,8 @@ import re
 
 from sqlalchemy import select
 
-from api.auth import POLICIES
-from api.models import Constraint, Match
+from api.adapters.models import Constraint, Match
+from api.http.policy import POLICIES
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 ROLES = (

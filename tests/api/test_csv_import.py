@@ -6,7 +6,7 @@ import io
 
 from sqlalchemy import func, select
 
-from api.models import Account, Participant
+from api.adapters.models import Account, Participant
 from tests.api.conftest import assert_problem
 
 HEADER = (

@@ -8,8 +8,8 @@ import pytest
 from redis import Redis
 from redis.exceptions import RedisError
 
-from api import create_app
-from api.db import database
+from api.entrypoints.cli import create_app
+from api.http.database import database
 from tests.api.conftest import PASSWORD, assert_problem
 from tests.conftest import TEST_DATABASE_URL
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.db import Base
+from api.adapters.db import Base
 from tests.api.conftest import MENTEE_PROFILE, PASSWORD
 from tests.api.test_privacy import _dump
 
@@ -69,7 +69,7 @@ def endpoints(world):
 def test_every_attribute_a_caller_may_not_write_is_rejected(client, world, session, connection):
     from sqlalchemy import select
 
-    from api.models import Match
+    from api.adapters.models import Match
 
     match_id = session.scalar(select(Match.id).where(Match.round_id == world["round_id"]))
     spec = client.get("/api/openapi.json").json

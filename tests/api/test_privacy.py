@@ -6,8 +6,8 @@ import logging
 
 from sqlalchemy import func, select, text
 
-from api.db import Base
-from api.models import Match
+from api.adapters.db import Base
+from api.adapters.models import Match
 from tests.api.conftest import PASSWORD, assert_problem
 from tests.api.test_authorization import ROLES, routes
 
@@ -205,8 +205,8 @@ def test_after_consent_is_withdrawn_the_matcher_ignores_culture_for_that_person(
     client, world, session
 ):
     import matcher
-    from api.models import Participant
-    from api.services import matching
+    from api.adapters.models import Participant
+    from api.services import pool
 
     plant(client, world)
     p, owner = world["program"], world["people"]["owner"]
@@ -214,8 +214,8 @@ def test_after_consent_is_withdrawn_the_matcher_ignores_culture_for_that_person(
 
     def explain_culture():
         session.expire_all()
-        mentee = matching.to_mentee(session.get(Participant, owner["participant_id"]), {}, 0.0)
-        mentor = matching.to_mentor(session.get(Participant, partner_id), {}, 0, paused=False)
+        mentee = pool.to_mentee(session.get(Participant, owner["participant_id"]), {}, 0.0)
+        mentor = pool.to_mentor(session.get(Participant, partner_id), {}, 0, paused=False)
         # The partner prefers a shared background, so culture is not neutral while known.
         mentor = matcher.Mentor(
             **{

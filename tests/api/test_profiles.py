@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from api.db import utcnow
-from api.models import ConsentRecord, Participant, Token
-from api.security import token_hash
+from api.adapters.db import utcnow
+from api.adapters.hashing import token_hash
+from api.adapters.models import ConsentRecord, Participant, Token
 from tests.api.conftest import assert_problem
 
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from sqlalchemy import event, select
 
-from api.db import utcnow
-from api.models import Match
+from api.adapters.db import utcnow
+from api.adapters.models import Match
 
 # Transaction bookkeeping of the test fixtures (savepoints), not the request's own work.
 _BOOKKEEPING = ("SAVEPOINT", "RELEASE", "ROLLBACK")

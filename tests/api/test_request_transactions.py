@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
-from api import db
+from api.adapters.models import Account, Program
 from api.errors import NotFound
-from api.models import Account, Program
+from api.http import database as db
 from tests.api.conftest import assert_problem
 
 

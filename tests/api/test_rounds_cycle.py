@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from api.db import utcnow
-from api.models import Match, Participant, Round
-from api.services import seeding
+from api.adapters.db import utcnow
+from api.adapters.models import Match, Participant, Round
+from api.entrypoints import seeding
 from tests.api.conftest import assert_problem, auth
 from tests.api.cycle import pairs_of, run_full_cycle, start_round
 

@@ -9,10 +9,15 @@ import pytest
 from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.exc import DBAPIError
 
-from api import create_app, db, migrate, synthetic
-from api.models import Participant, Token
-from api.security import new_token
-from api.services.profiles import participant_view
+from api import synthetic
+from api.adapters import db as adapters_db
+from api.adapters import migrate
+from api.adapters.db import make_engine, utcnow
+from api.adapters.hashing import new_token
+from api.adapters.models import Participant, Token
+from api.entrypoints.cli import create_app
+from api.http import database as db
+from api.http.schemas.profiles import ParticipantSchema
 from tests.conftest import TEST_DATABASE_URL
 
 postgres_only = pytest.mark.skipif(
@@ -34,11 +39,11 @@ def test_an_owners_profile_read_is_one_statement_outside_any_transaction(empty_d
             Token(
                 account_id=person.account_id,
                 token_hash=digest,
-                expires_at=db.utcnow() + timedelta(hours=1),
+                expires_at=utcnow() + timedelta(hours=1),
             )
         )
         session.commit()
-        expected = participant_view(person)
+        expected = ParticipantSchema().dump(person)
         session.close()
 
     statements: list[str] = []
@@ -76,20 +81,20 @@ def _backend_pid(engine) -> int:
 def test_a_pooled_connection_the_server_closed_while_it_rested_is_replaced(
     empty_database_url, monkeypatch
 ):
-    engine = db.make_engine(empty_database_url)
+    engine = make_engine(empty_database_url)
     admin = create_engine(empty_database_url, isolation_level="AUTOCOMMIT")
     try:
         first = _backend_pid(engine)
         with admin.connect() as conn:
             conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
         # Rested long enough: pinged, found dead, replaced; the request never sees it.
-        monkeypatch.setattr(db, "PING_AFTER_IDLE", 0.0)
+        monkeypatch.setattr(adapters_db, "PING_AFTER_IDLE", 0.0)
         second = _backend_pid(engine)
         assert second != first
 
         # Handed back moments ago: used without a ping. A server that went away meanwhile
         # fails that one statement; the pool then reconnects for the next.
-        monkeypatch.setattr(db, "PING_AFTER_IDLE", 3600.0)
+        monkeypatch.setattr(adapters_db, "PING_AFTER_IDLE", 3600.0)
         with admin.connect() as conn:
             conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": second})
         with pytest.raises(DBAPIError) as failed:

@@ -7,9 +7,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-import api.models  # noqa: F401
-from api import create_app, migrate
-from api.db import Base, make_engine
+import api.adapters.models  # noqa: F401
+from api.adapters import migrate
+from api.adapters.db import Base, make_engine
+from api.entrypoints.cli import create_app
 
 
 def _tables(url: str) -> set[str]:
@@ -59,7 +60,7 @@ def test_readiness_is_200_on_a_migrated_database(empty_database_url):
     assert r.json["revision"] == migrate.head_revision()
     result = app.test_cli_runner().invoke(args=["db", "current"])
     assert migrate.head_revision() in result.output
-    from api.db import database
+    from api.http.database import database
 
     database(app).dispose()
 
@@ -72,6 +73,6 @@ def test_the_demo_command_migrates_seeds_and_runs_a_first_round(empty_database_u
     assert "matching round 1:" in result.output and "/api/docs" in result.output
     again = app.test_cli_runner().invoke(args=["demo", "--no-serve"])
     assert again.exit_code == 0 and "matching rounds exist already" in again.output
-    from api.db import database
+    from api.http.database import database
 
     database(app).dispose()

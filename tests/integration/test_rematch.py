@@ -7,11 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from api import create_app, db, migrate
-from api.db import utcnow
-from api.models import Account, CheckIn, Match, Participant, ParticipantTag, Program, Round
-from api.schemas import ProgramSettingsSchema
-from api.services import rematch, rounds, seeding
+from api.adapters import migrate
+from api.adapters.db import utcnow
+from api.adapters.models import Account, CheckIn, Match, Participant, ParticipantTag, Program, Round
+from api.domain.settings import ProgramSettings
+from api.entrypoints import seeding
+from api.entrypoints.cli import create_app
+from api.http import database as db
+from api.services import publishing, rematch, round_runs
 
 WINDOW = [{"day": "tue", "start": "10:00", "end": "13:00"}]
 
@@ -63,9 +66,9 @@ def seed_demo(policy="publish") -> int:
 
 def publish_round(program_id: int) -> Round:
     s = db.session()
-    round_ = rounds.start(s, admin(), program_id, {})
-    round_ = rounds.execute(s, round_.id)
-    rounds.publish(s, admin(), program_id, round_.id, None)
+    round_ = round_runs.start(s, admin(), program_id, {}, max_round_size=20000)
+    round_ = round_runs.execute(s, round_.id)
+    publishing.publish(s, admin(), program_id, round_.id, None)
     return round_
 
 
@@ -97,7 +100,7 @@ def test_declines_and_ends_are_repaired_and_never_with_a_previous_partner(live):
         slug="small",
         join_code="SMALL-1",
         taxonomy=["python", "rust"],
-        settings=ProgramSettingsSchema().load({"rematch_policy": "publish"}),
+        settings={"rematch_policy": "publish"},
     )
     s.add(program)
     s.flush()
@@ -199,7 +202,7 @@ def test_the_longest_waiting_mentee_is_served_first_under_scarcity(live):
         slug="scarce",
         join_code="SCARCE-1",
         taxonomy=["python", "rust"],
-        settings=ProgramSettingsSchema().load({"rematch_policy": "publish"}),
+        settings={"rematch_policy": "publish"},
     )
     s.add(program)
     s.flush()
@@ -237,8 +240,8 @@ def test_a_mentee_who_declined_twice_in_a_row_is_deprioritised_for_one_run(live)
         closed_at=base + timedelta(minutes=5),
         closed_by="mentee",
     )
-    other.round_id = rounds.queue(
-        s, s.get(Program, program_id), {}, kind="manual", created_by=None
+    other.round_id = round_runs.queue(
+        s, s.get(Program, program_id), ProgramSettings(), created_by=None
     ).id
     s.get(Round, other.round_id).status = "discarded"
     s.add(other)

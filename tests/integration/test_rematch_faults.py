@@ -16,8 +16,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from api import create_app, db, migrate, synthetic
-from api.models import Match, Participant, Round, RoundPair
+from api import synthetic
+from api.adapters import migrate
+from api.adapters.models import Match, Participant, Round, RoundPair
+from api.entrypoints.cli import create_app
+from api.http import database as db
 from api.services import rematch
 from tests.integration.test_worker import _peermatch
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
 
-from api.models import Account, Participant, Program
-from api.services import seeding
+from api.adapters.models import Account, Participant, Program
+from api.entrypoints import seeding
 from api.services.accounts import log_in
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed_data"
@@ -71,8 +72,13 @@ def test_an_invalid_seed_record_writes_nothing(session, tmp_path):
 def test_demo_accounts_log_in_with_the_demo_password(app, session):
     seeding.seed(session, SEED_DIR)
     with app.app_context():
-        token = log_in(session, email=seeding.COORDINATOR_EMAIL, password=seeding.DEMO_PASSWORD)
-    assert token["token"]
+        token = log_in(
+            session,
+            email=seeding.COORDINATOR_EMAIL,
+            password=seeding.DEMO_PASSWORD,
+            token_ttl=timedelta(hours=1),
+        )
+    assert token.token
 
 
 def test_create_admin_takes_the_password_from_option_or_environment(runner, session):

@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from api import create_app, db, migrate
-from api.models import Match, Participant
-from api.services import seeding
+from api.adapters import migrate
+from api.adapters.models import Match, Participant
+from api.entrypoints import seeding
+from api.entrypoints.cli import create_app
+from api.http import database as db
 from tests.api.conftest import auth
 from tests.api.cycle import run_full_cycle, start_round
 

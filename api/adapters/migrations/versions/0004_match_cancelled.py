@@ -1,0 +1,32 @@
+"""matches can be cancelled by a coordinator
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-01 20:00:00.000000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = '0004'
+down_revision: str | None = '0003'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_BEFORE = "status IN ('proposed', 'accepted', 'active', 'ended', 'declined', 'expired')"
+_AFTER = "status IN ('proposed', 'accepted', 'active', 'ended', 'declined', 'expired', 'cancelled')"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('matches', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_matches_status'), type_='check')
+        batch_op.create_check_constraint(op.f('ck_matches_status'), _AFTER)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('matches', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_matches_status'), type_='check')
+        batch_op.create_check_constraint(op.f('ck_matches_status'), _BEFORE)

@@ -1,0 +1,150 @@
+"""Every closed vocabulary of the service, in one place.
+
+The database check constraints (`api.adapters.models`), the API's enums (`api.http`)
+and the services all use these; none of them spells the words out again.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import matcher
+
+
+class Role(StrEnum):
+    MENTOR = "mentor"
+    MENTEE = "mentee"
+    BOTH = "both"
+
+
+MENTOR_ROLES = frozenset({Role.MENTOR, Role.BOTH})
+MENTEE_ROLES = frozenset({Role.MENTEE, Role.BOTH})
+
+
+class ParticipantStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    WITHDRAWN = "withdrawn"
+
+
+class CulturalPreference(StrEnum):
+    SHARED = "shared"
+    OPEN = "open"
+    DIFFERENT = "different"
+
+
+class TagKind(StrEnum):
+    NEED = "need"
+    STRENGTH = "strength"
+
+
+class ConsentPurpose(StrEnum):
+    SPECIAL_CATEGORY = "special_category"
+
+
+class RoundStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PROPOSED = "proposed"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    DISCARDED = "discarded"
+
+
+#: A round in one of these holds its program: at most one per program at a time.
+BUSY_ROUND_STATUSES = frozenset({RoundStatus.QUEUED, RoundStatus.RUNNING})
+#: A round in one of these has results to review.
+ROUND_RESULT_STATUSES = frozenset({RoundStatus.PROPOSED, RoundStatus.PUBLISHED})
+
+
+class RoundKind(StrEnum):
+    MANUAL = "manual"
+    REMATCH = "rematch"
+
+
+class MatchStatus(StrEnum):
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    ACTIVE = "active"
+    ENDED = "ended"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+#: A live match holds a mentor slot and the mentee (one live match per mentee).
+LIVE_MATCH_STATUSES = frozenset({MatchStatus.PROPOSED, MatchStatus.ACCEPTED, MatchStatus.ACTIVE})
+#: A match waiting for answers: it can be accepted, declined, cancelled or expire.
+OPEN_MATCH_STATUSES = frozenset({MatchStatus.PROPOSED, MatchStatus.ACCEPTED})
+
+
+class Side(StrEnum):
+    """Which partner of a match a person is."""
+
+    MENTEE = "mentee"
+    MENTOR = "mentor"
+
+
+class Closer(StrEnum):
+    """Who closed a match (declined, ended, cancelled it, or let it expire)."""
+
+    MENTEE = "mentee"
+    MENTOR = "mentor"
+    COORDINATOR = "coordinator"
+    SYSTEM = "system"
+
+
+class ConstraintKind(StrEnum):
+    PIN = "pin"
+    FORBID = "forbid"
+
+
+class Signal(StrEnum):
+    """How a partner feels the relationship weighs on them, given with a check-in."""
+
+    OK = "ok"
+    STRETCHED = "stretched"
+    DRAINED = "drained"
+
+
+class Objective(StrEnum):
+    MAX_PARTICIPATION = "max_participation"
+    MAX_SCORE = "max_score"
+    FAIR = "fair"
+
+
+class RematchPolicy(StrEnum):
+    OFF = "off"
+    PROPOSE = "propose"
+    PUBLISH = "publish"
+
+
+class ProgramRole(StrEnum):
+    """The caller's part in a program, as the program view says it."""
+
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    MENTOR = "mentor"
+    MENTEE = "mentee"
+    BOTH = "both"
+    NONE = "none"
+
+
+#: Score criteria, in the matcher's order (breakdowns, weights, exports).
+CRITERIA: tuple[str, ...] = tuple(matcher.CRITERIA)
+
+# The matcher has its own copy of these words; they must agree.
+assert {o.value for o in Objective} <= set(matcher.OBJECTIVES)
+assert {c.value for c in CulturalPreference} == set(matcher.CULTURAL_PREFERENCES)
+
+
+def values(enum: type[StrEnum]) -> tuple[str, ...]:
+    """The words of a vocabulary, in declaration order."""
+    return tuple(member.value for member in enum)
+
+
+def sql_in(column: str, enum: type[StrEnum], only: frozenset[StrEnum] | None = None) -> str:
+    """`column IN ('a', 'b')`: a check constraint's (or partial index's) SQL, from a
+    vocabulary or the part `only` of it, in declaration order."""
+    words = [w for w in values(enum) if only is None or w in only]
+    return f"{column} IN ({', '.join(repr(w) for w in words)})"

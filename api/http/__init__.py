@@ -1,0 +1,1 @@
+"""The HTTP side: the app factory, resources, schemas, policies, limits, problem details."""

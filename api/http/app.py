@@ -1,0 +1,45 @@
+"""The application factory: it only wires the parts together."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+from api import config as config_module
+from api.http import database, hooks, limits, openapi, problems
+from api.http.resources import accounts, health, matches, profiles, programs, rounds
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` ids fit the id columns (PostgreSQL `integer`); others name nothing (404).
+
+    Without the bound a huge id reaches the database and fails there with a 500.
+    """
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app; `config` overrides what the environment says (tests use it)."""
+    app = Flask("api", instance_relative_config=False)
+    app.url_map.converters["int"] = IdConverter
+    app.config.update(config_module.load())
+    if config:
+        app.config.update(config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    database.init_app(app)
+    problems.init_app(app)
+    limits.init_app(app)
+    api = openapi.init_app(app)
+    for module in (health, accounts, programs, profiles, rounds, matches):
+        api.register_blueprint(module.blp)
+    openapi.finish(api)
+    hooks.init_app(app)
+    return app

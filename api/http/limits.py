@@ -1,0 +1,41 @@
+"""Abuse limits on log-in and registration (Flask-Limiter).
+
+Counters live in Redis when REDIS_URL is set, so the limits hold across gunicorn workers
+and hosts; in memory otherwise (the embedded single-process setup).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+
+
+def login_key() -> str:
+    """Per account being tried, whatever the address (credential stuffing)."""
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    return f"login:{str(email or '').strip().lower()}"
+
+
+def login_limit() -> str:
+    return str(_config("LOGIN_RATE_LIMIT"))
+
+
+def login_account_limit() -> str:
+    return str(_config("LOGIN_ACCOUNT_RATE_LIMIT"))
+
+
+def register_limit() -> str:
+    return str(_config("REGISTER_RATE_LIMIT"))
+
+
+def _config(key: str) -> object:
+    return current_app.config[key]
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    limiter.init_app(app)

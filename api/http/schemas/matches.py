@@ -1,0 +1,108 @@
+"""Matches as participants see them, check-ins, and the coordinators' attention list."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from api.domain.vocabulary import Closer, MatchStatus, Side, Signal, values
+from api.http.schemas.common import PersonRefSchema, word
+from api.http.schemas.profiles import NeedSchema, StrengthSchema, WindowSchema
+
+
+class SharedProfileSchema(Schema):
+    """What a partner may see of a participant: never special category data or notes."""
+
+    participant_id = fields.Integer(required=True, attribute="id")
+    display_name = fields.String(required=True)
+    bio = fields.String(required=True)
+    languages = fields.List(fields.String(), required=True)
+    timezone = fields.String(required=True, allow_none=True)
+    availability = fields.List(fields.Nested(WindowSchema), required=True)
+    experience_level = fields.Integer(required=True, allow_none=True)
+    org_unit = fields.String(required=True, allow_none=True)
+    needs = fields.List(fields.Nested(NeedSchema), required=True)
+    strengths = fields.List(fields.Nested(StrengthSchema), required=True)
+
+
+class WhySchema(Schema):
+    score = fields.Float(required=True)
+    breakdown = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    covered_needs = fields.List(fields.String(), required=True)
+    shared_languages = fields.List(fields.String(), required=True)
+
+
+class MatchSchema(Schema):
+    id = fields.Integer(required=True)
+    program_id = fields.Integer(required=True)
+    round_id = fields.Integer(required=True)
+    my_side = word(Side, metadata={"description": "mentee or mentor"})
+    status = word(MatchStatus)
+    partner = fields.Nested(SharedProfileSchema, required=True)
+    why = fields.Nested(WhySchema, required=True)
+    proposed_at = fields.DateTime(required=True)
+    expires_at = fields.DateTime(required=True)
+    i_accepted = fields.Boolean(required=True)
+    partner_accepted = fields.Boolean(required=True)
+    activated_at = fields.DateTime(required=True, allow_none=True)
+    closed_at = fields.DateTime(required=True, allow_none=True)
+    closed_by = word(Closer, allow_none=True)
+    close_reason = fields.String(required=True, allow_none=True)
+
+
+class DeclineSchema(Schema):
+    reason = fields.String(validate=validate.Length(max=1000))
+
+
+class EndSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 1000))
+
+
+class CheckInCreateSchema(Schema):
+    rating = fields.Integer(required=True, validate=validate.Range(1, 5))
+    signal = fields.String(validate=validate.OneOf(values(Signal)))
+    note = fields.String(
+        load_default="",
+        validate=validate.Length(max=4000),
+        metadata={"description": "Seen only by the program's coordinators"},
+    )
+
+
+class CheckInSchema(Schema):
+    id = fields.Integer(required=True)
+    match_id = fields.Integer(required=True)
+    author_side = word(Side)
+    rating = fields.Integer(required=True)
+    signal = word(Signal, allow_none=True)
+    note = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class AttentionQuerySchema(Schema):
+    weeks = fields.Integer(
+        load_default=3,
+        validate=validate.Range(1, 52),
+        metadata={"description": "Flag relationships without a check-in for this many weeks"},
+    )
+    low_rating = fields.Integer(load_default=2, validate=validate.Range(1, 4))
+
+
+class AttentionCheckInSchema(Schema):
+    author_side = word(Side)
+    rating = fields.Integer(required=True)
+    signal = word(Signal, allow_none=True)
+    note = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class AttentionSchema(Schema):
+    match_id = fields.Integer(required=True)
+    mentee = fields.Nested(PersonRefSchema, required=True)
+    mentor = fields.Nested(PersonRefSchema, required=True)
+    reasons = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "low_rating, mentor_drained, mentee_drained, no_recent_check_in"},
+    )
+    activated_at = fields.DateTime(required=True, allow_none=True)
+    last_check_in_at = fields.DateTime(required=True, allow_none=True)
+    check_ins = fields.List(fields.Nested(AttentionCheckInSchema), required=True)

@@ -1,0 +1,54 @@
+"""CSV exports of a round for coordinators."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from api.adapters.models import Account, Match, Participant, RoundPair
+from api.domain.vocabulary import CRITERIA
+from api.services import access
+from api.services.round_review import require_results
+
+
+def round_pairs_csv(session: Session, account: Account, program_id: int, round_id: int) -> str:
+    round_ = access.round_of_program(session, account, program_id, round_id)
+    require_results(round_)
+    mentee, mentor = aliased(Participant), aliased(Participant)
+    mentee_acc, mentor_acc = aliased(Account), aliased(Account)
+    rows = session.execute(
+        select(RoundPair, mentee_acc.display_name, mentor_acc.display_name, Match.status)
+        .join(mentee, mentee.id == RoundPair.mentee_id)
+        .join(mentee_acc, mentee_acc.id == mentee.account_id)
+        .join(mentor, mentor.id == RoundPair.mentor_id)
+        .join(mentor_acc, mentor_acc.id == mentor.account_id)
+        .outerjoin(
+            Match, (Match.round_id == RoundPair.round_id) & (Match.mentee_id == RoundPair.mentee_id)
+        )
+        .where(RoundPair.round_id == round_.id)
+        .order_by(RoundPair.score.desc(), RoundPair.id)
+    ).all()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["round_id", "mentee_id", "mentee_name", "mentor_id", "mentor_name", "score", "pinned"]
+        + [f"criterion_{c}" for c in CRITERIA]
+        + ["match_status"]
+    )
+    for pair, mentee_name, mentor_name, status in rows:
+        writer.writerow(
+            [round_.id, pair.mentee_id, cell(mentee_name), pair.mentor_id, cell(mentor_name)]
+            + [f"{pair.score:.6f}", "yes" if pair.pinned else "no"]
+            + [f"{pair.breakdown.get(c, 0.0):.6f}" for c in CRITERIA]
+            + [status or round_.status]
+        )
+    return out.getvalue()
+
+
+def cell(value: str) -> str:
+    """A text cell a spreadsheet shows as text (cells starting with these run as
+    formulas: CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -1,0 +1,170 @@
+"""Rows → the matcher's pool: who takes part in a run, and what the matcher knows of them.
+
+The matcher owns the mathematics; this module decides the pool (active people with a
+complete profile and no live relationship), each mentor's current load, previous
+partners, coordinator constraints and how long each mentee has waited.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+import matcher
+from api.adapters.models import Constraint, Match, Participant, Program
+from api.domain.settings import ProgramSettings
+from api.domain.values import DAYS
+from api.domain.vocabulary import LIVE_MATCH_STATUSES, ConstraintKind, ParticipantStatus
+
+
+@dataclass
+class Pool:
+    """A matcher problem plus the rows it was built from (ids → participants)."""
+
+    problem: matcher.Problem
+    participants: dict[int, Participant]
+    excluded_mentees: dict[int, str] = field(default_factory=dict)
+
+
+def _windows(availability: list[dict[str, Any]]) -> tuple[matcher.Window, ...]:
+    return tuple(matcher.Window(DAYS.index(w["day"]), w["start"], w["end"]) for w in availability)
+
+
+def _common(p: Participant, email_ids: dict[str, int]) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "languages": frozenset(p.languages),
+        "timezone": p.timezone or "UTC",
+        "availability": _windows(p.availability),
+        "experience_level": p.experience_level or 1,
+        "org_unit": p.org_unit,
+        "email": p.account.email,
+        "manager_email": p.manager_email,
+        "preferred_partners": frozenset(
+            email_ids[e] for e in p.preferred_partners if e in email_ids
+        ),
+        # Special category data only counts while consent is live.
+        "cultural_tags": frozenset(p.cultural_background or ())
+        if p.live_consent() is not None
+        else frozenset(),
+        "cultural_preference": p.cultural_preference,
+    }
+
+
+def to_mentee(p: Participant, email_ids: dict[str, int], waiting_days: float) -> matcher.Mentee:
+    return matcher.Mentee(
+        needs=tuple((t.tag, t.weight) for t in p.tag_list("need")),
+        waiting_days=waiting_days,
+        **_common(p, email_ids),
+    )
+
+
+def to_mentor(p: Participant, email_ids: dict[str, int], load: int, paused: bool) -> matcher.Mentor:
+    return matcher.Mentor(
+        strengths=tuple((t.tag, t.weight) for t in p.tag_list("strength")),
+        capacity=p.capacity or 0,
+        current_load=load,
+        paused=paused,
+        **_common(p, email_ids),
+    )
+
+
+def build_pool(
+    session: Session,
+    program: Program,
+    settings: ProgramSettings,
+    as_of: datetime,
+    *,
+    blocked_mentors: frozenset[int] = frozenset(),
+    deprioritised: frozenset[int] = frozenset(),
+) -> Pool:
+    """Everyone a round of `program` can consider at `as_of`.
+
+    `blocked_mentors` get no new mentee (paused for this run: e.g. drained); the
+    `deprioritised` mentees count as having waited no time at all.
+    """
+    people = list(
+        session.scalars(
+            select(Participant)
+            .where(
+                Participant.program_id == program.id,
+                Participant.profile_completed_at.is_not(None),
+                Participant.status != ParticipantStatus.WITHDRAWN,
+            )
+            .options(
+                selectinload(Participant.account),
+                selectinload(Participant.tags),
+                selectinload(Participant.consents),
+            )
+            .order_by(Participant.id)
+        )
+    )
+    by_id = {p.id: p for p in people}
+    email_ids = {p.account.email: p.id for p in people}
+    matches = session.execute(
+        select(Match.mentee_id, Match.mentor_id, Match.status, Match.closed_at).where(
+            Match.program_id == program.id
+        )
+    ).all()
+    live_mentees = {m.mentee_id for m in matches if m.status in LIVE_MATCH_STATUSES}
+    load = Counter(m.mentor_id for m in matches if m.status in LIVE_MATCH_STATUSES)
+    last_closed: dict[int, datetime] = {}
+    for m in matches:
+        if m.closed_at is None:
+            continue
+        seen = last_closed.get(m.mentee_id)
+        if seen is None or m.closed_at > seen:
+            last_closed[m.mentee_id] = m.closed_at
+    previous = tuple(sorted({(m.mentee_id, m.mentor_id) for m in matches}))
+
+    mentees: list[matcher.Mentee] = []
+    excluded: dict[int, str] = {}
+    for p in people:
+        if not p.is_mentee:
+            continue
+        if p.status != ParticipantStatus.ACTIVE:
+            excluded[p.id] = "paused"
+            continue
+        if p.id in live_mentees:
+            excluded[p.id] = "in_relationship"
+            continue
+        since = max(filter(None, (p.profile_completed_at, last_closed.get(p.id))))
+        waited = 0.0 if p.id in deprioritised else max(0.0, (as_of - since).total_seconds() / 86400)
+        mentees.append(to_mentee(p, email_ids, waited))
+    mentors = [
+        to_mentor(
+            p,
+            email_ids,
+            load.get(p.id, 0),
+            paused=p.status != ParticipantStatus.ACTIVE or p.id in blocked_mentors,
+        )
+        for p in people
+        if p.is_mentor
+    ]
+    constraints = session.scalars(
+        select(Constraint).where(Constraint.program_id == program.id).order_by(Constraint.id)
+    ).all()
+    mentee_ids = {m.id for m in mentees}
+    mentor_ids = {m.id for m in mentors}
+    pins = tuple(
+        (c.mentee_id, c.mentor_id)
+        for c in constraints
+        if c.kind == ConstraintKind.PIN and c.mentee_id in mentee_ids and c.mentor_id in mentor_ids
+    )
+    forbids = tuple(
+        (c.mentee_id, c.mentor_id) for c in constraints if c.kind == ConstraintKind.FORBID
+    )
+    problem = matcher.Problem(
+        mentees=tuple(mentees),
+        mentors=tuple(mentors),
+        settings=settings.to_matcher(as_of.date()),
+        pins=pins,
+        forbids=forbids,
+        previous_pairs=previous,
+    )
+    return Pool(problem=problem, participants=by_id, excluded_mentees=excluded)

@@ -1,0 +1,243 @@
+"""A matching round's life: start, run (inline or on a worker), fail, discard."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import matcher
+from api.adapters.db import utcnow
+from api.adapters.models import Account, Participant, Program, Round
+from api.adapters.queue import QueueError, RoundQueue
+from api.domain.errors import IllegalTransition
+from api.domain.settings import ProgramSettings
+from api.domain.vocabulary import (
+    BUSY_ROUND_STATUSES,
+    MENTEE_ROLES,
+    ParticipantStatus,
+    RoundKind,
+    RoundStatus,
+)
+from api.errors import ApiError, Conflict
+from api.services import access, round_results, status
+
+log = logging.getLogger("peermatch.rounds")
+
+
+def start(
+    session: Session,
+    account: Account,
+    program_id: int,
+    overrides: dict[str, Any],
+    *,
+    max_round_size: int,
+) -> Round:
+    """Snapshot the settings (with overrides) and queue the round; a runner takes it."""
+    program = access.program_for_coordinator(session, account, program_id)
+    parameters = ProgramSettings.from_stored(program.settings).for_round(overrides)
+    _check_size(session, program, max_round_size)
+    return queue(session, program, parameters, created_by=account.id)
+
+
+def _check_size(session: Session, program: Program, limit: int) -> None:
+    """Refuse a round larger than this deployment is sized for (MAX_ROUND_SIZE)."""
+    mentees = (
+        session.scalar(
+            select(func.count())
+            .select_from(Participant)
+            .where(
+                Participant.program_id == program.id,
+                Participant.role.in_(MENTEE_ROLES),
+                Participant.status == ParticipantStatus.ACTIVE,
+                Participant.profile_completed_at.is_not(None),
+            )
+        )
+        or 0
+    )
+    if mentees > limit:
+        raise ApiError(
+            f"This round would match {mentees} mentees; this service runs rounds of at "
+            f"most {limit}. Split the program into cohorts or ask the operator to raise "
+            "the limit.",
+            title="Round too large",
+            slug="round-too-large",
+            mentees=mentees,
+            limit=limit,
+        ).with_status(422)
+
+
+def queue(
+    session: Session, program: Program, parameters: ProgramSettings, *, created_by: int | None
+) -> Round:
+    """A new manual round, queued (one queued or running round per program)."""
+    now = utcnow()
+    round_ = Round(
+        program_id=program.id,
+        kind=RoundKind.MANUAL,
+        status=RoundStatus.QUEUED,
+        parameters=parameters.to_stored(),
+        progress={"phase": RoundStatus.QUEUED.value, "percent": 0},
+        created_by=created_by,
+        created_at=now,
+    )
+    session.add(round_)
+    try:
+        session.flush()
+        status.created(session, round_, "queue", at=now, actor="coordinator")
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        busy = session.scalar(
+            select(Round.id).where(
+                Round.program_id == program.id, Round.status.in_(BUSY_ROUND_STATUSES)
+            )
+        )
+        raise Conflict(
+            f"Round {busy} of this program is still queued or running; wait for it to "
+            "finish or discard it.",
+            round_id=busy,
+        ) from exc
+    return round_
+
+
+class _Progress:
+    """Writes the matcher's progress to the round, at most every half second."""
+
+    def __init__(self, session: Session, round_: Round) -> None:
+        self.session, self.round, self.last = session, round_, 0.0
+
+    def __call__(self, phase: str, fraction: float) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.5 and phase == self.round.progress.get("phase"):
+            return
+        self.last = now
+        self.round.progress = {"phase": phase, "percent": round(100 * fraction, 1)}
+        self.session.commit()
+
+
+def execute(session: Session, round_id: int, as_of: datetime | None = None) -> Round | None:
+    """Run a queued round to `proposed` (or `failed`). Safe to call twice."""
+    try:
+        status.change(
+            session,
+            Round,
+            round_id,
+            "run",
+            at=utcnow(),
+            values={"started_at": utcnow(), "progress": {"phase": "loading", "percent": 0}},
+            actor="system",
+        )
+    except IllegalTransition:
+        session.rollback()
+        return session.get(Round, round_id)  # gone, discarded, or another runner has it
+    session.commit()
+    round_ = session.get(Round, round_id)
+    assert round_ is not None
+    try:
+        _run(session, round_, as_of or utcnow())
+    except matcher.MatcherError as exc:
+        _fail(session, round_id, "The matcher rejected the input: " + exc.message, exc.field)
+    except Exception:
+        log.exception("round %s failed", round_id)
+        _fail(session, round_id, "The round failed unexpectedly; the failure has been logged.")
+    return session.get(Round, round_id)
+
+
+def mark_failed(session: Session, round_id: int, detail: str) -> None:
+    """Fail a round that could not be handed to a runner."""
+    _fail(session, round_id, detail)
+
+
+def _fail(session: Session, round_id: int, detail: str, field: str | None = None) -> None:
+    session.rollback()
+    error = {
+        "type": "urn:peermatch:problem:round-failed",
+        "title": "Round failed",
+        "status": 500 if field is None else 422,
+        "detail": detail,
+        **({"field": field} if field else {}),
+    }
+    try:
+        status.change(
+            session,
+            Round,
+            round_id,
+            "fail",
+            at=utcnow(),
+            values={
+                "finished_at": utcnow(),
+                "progress": {"phase": RoundStatus.FAILED.value, "percent": 100},
+                "error": error,
+            },
+            actor="system",
+        )
+    except IllegalTransition:
+        session.rollback()  # discarded meanwhile: nothing to fail
+        return
+    session.commit()
+
+
+def _run(session: Session, round_: Round, as_of: datetime) -> None:
+    program = session.get(Program, round_.program_id)
+    assert program is not None
+    round_results.compute(session, program, round_, as_of, progress=_Progress(session, round_))
+    session.commit()
+    stats = round_.stats or {}
+    log.info(
+        "round %s of program %s proposed: %s of %s mentees matched in %.2fs",
+        round_.id,
+        program.id,
+        stats.get("matched_count"),
+        stats.get("mentee_count"),
+        stats.get("total_seconds", 0.0),
+    )
+
+
+def discard(session: Session, account: Account, program_id: int, round_id: int) -> Round:
+    round_ = access.round_of_program(session, account, program_id, round_id)
+    now = utcnow()
+    try:
+        status.change(
+            session,
+            Round,
+            round_.id,
+            "discard",
+            at=now,
+            values={"discarded_at": now},
+            actor="coordinator",
+        )
+    except IllegalTransition as exc:
+        session.rollback()
+        if exc.status == RoundStatus.RUNNING:
+            raise Conflict(
+                f"Round {round_.id} is running; discard it when it has finished."
+            ) from exc
+        raise Conflict(f"Round {round_.id} is {exc.status} and cannot be discarded.") from exc
+    session.commit()
+    return round_
+
+
+class QueueUnavailable(ApiError):
+    status = 503
+    title = "Job queue unavailable"
+    slug = "queue-unavailable"
+
+
+def dispatch(session: Session, round_id: int, jobs: RoundQueue | None) -> None:
+    """Run the round now (no job queue: the embedded setup) or hand it to a worker."""
+    if jobs is None:
+        execute(session, round_id)
+        return
+    try:
+        jobs.enqueue_round(round_id)
+    except QueueError as exc:
+        mark_failed(session, round_id, "The job queue was unreachable.")
+        raise QueueUnavailable(
+            "The job queue is unreachable; the round was not started. Try again later."
+        ) from exc
