@@ -87,10 +87,38 @@ def _seed(
     people: list[dict[str, Any]],
     summary: SeedSummary,
 ) -> None:
+    program = _program(session, program_doc, summary)
+    accounts = _Accounts(session, people, summary)
+    coordinator = accounts.get(COORDINATOR_EMAIL, "Demo Coordinator")
+    session.flush()
+    if session.get(ProgramCoordinator, (program.id, coordinator.id)) is None:
+        session.add(ProgramCoordinator(program_id=program.id, account_id=coordinator.id))
+    participants = {
+        p.account_id: p
+        for p in session.scalars(select(Participant).where(Participant.program_id == program.id))
+    }
+    errors: list[str] = []
+    for index, person in enumerate(people):
+        email = str(person.get("email", "")).lower()
+        problem = _participant(session, program, accounts, participants, person, summary)
+        if problem:
+            errors.append(f"participants[{index}] {email}: {problem}")
+    if errors:
+        shown = "\n  ".join(errors[:20])
+        more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
+        raise SeedError(
+            f"{len(errors)} seed records are invalid; nothing was written:\n  {shown}{more}"
+        )
+
+
+def _program(session: Session, program_doc: dict[str, Any], summary: SeedSummary) -> Program:
     try:
         program_data = ProgramCreateSchema().load(program_doc)
+        settings = ProgramSettings.parse(program_data["settings"])
     except ValidationError as exc:
         raise SeedError(f"program.json: {flatten_messages(exc.messages)}") from exc
+    except RuleViolation as exc:
+        raise SeedError(f"program.json settings: {exc.errors}") from exc
     program = session.scalar(select(Program).where(Program.slug == program_data["slug"]))
     if program is None:
         program = Program(slug=program_data["slug"], join_code=program_data.get("join_code", ""))
@@ -99,83 +127,74 @@ def _seed(
     program.name = program_data["name"]
     program.description = program_data["description"]
     program.taxonomy = sorted(program_data["taxonomy"])
-    try:
-        program.settings = ProgramSettings.parse(program_data["settings"]).to_stored()
-    except RuleViolation as exc:
-        raise SeedError(f"program.json settings: {exc.errors}") from exc
+    program.settings = settings.to_stored()
     if program_data.get("join_code"):
         program.join_code = program_data["join_code"]
     session.flush()
     summary.program = program.name
+    return program
 
-    # One argon2id hash shared by every demo account: they all have the demo password,
-    # and hashing 200 times would make seeding take seconds for nothing.
-    demo_hash = hash_password(DEMO_PASSWORD)
-    existing = {
-        a.email: a
-        for a in session.scalars(
-            select(Account).where(
-                Account.email.in_([p["email"].lower() for p in people] + [COORDINATOR_EMAIL])
-            )
-        )
-    }
 
-    def account_for(email: str, name: str) -> Account:
-        account = existing.get(email)
+class _Accounts:
+    """The demo accounts: found by email, or created with the demo password."""
+
+    def __init__(
+        self, session: Session, people: list[dict[str, Any]], summary: SeedSummary
+    ) -> None:
+        self.session, self.summary = session, summary
+        # One argon2id hash shared by every demo account: they all have the demo password,
+        # and hashing 200 times would make seeding take seconds for nothing.
+        self.demo_hash = hash_password(DEMO_PASSWORD)
+        emails = [str(p.get("email", "")).lower() for p in people] + [COORDINATOR_EMAIL]
+        self.existing = {
+            a.email: a for a in session.scalars(select(Account).where(Account.email.in_(emails)))
+        }
+
+    def get(self, email: str, name: str) -> Account:
+        account = self.existing.get(email)
         if account is None:
             data = AccountCreateSchema().load(
                 {"email": email, "password": DEMO_PASSWORD, "display_name": name}
             )
             account = Account(
-                email=data["email"], display_name=data["display_name"], password_hash=demo_hash
+                email=data["email"], display_name=data["display_name"], password_hash=self.demo_hash
             )
-            session.add(account)
-            existing[email] = account
-            summary.accounts_created += 1
+            self.session.add(account)
+            self.existing[email] = account
+            self.summary.accounts_created += 1
         return account
 
-    coordinator = account_for(COORDINATOR_EMAIL, "Demo Coordinator")
-    session.flush()
-    if session.get(ProgramCoordinator, (program.id, coordinator.id)) is None:
-        session.add(ProgramCoordinator(program_id=program.id, account_id=coordinator.id))
 
-    participants = {
-        p.account_id: p
-        for p in session.scalars(select(Participant).where(Participant.program_id == program.id))
-    }
-    errors: list[str] = []
-    for index, person in enumerate(people):
-        email = str(person.get("email", "")).lower()
-        try:
-            account = account_for(email, person["display_name"])
-        except (ValidationError, KeyError) as exc:
-            errors.append(f"participants[{index}] {email}: {exc}")
-            continue
-        session.flush()
-        participant = participants.get(account.id)
-        if participant is None:
-            participant = Participant(program=program, account=account, role=person["role"])
-            session.add(participant)
-            participants[account.id] = participant
-            summary.joined += 1
-        participant.role = person["role"]
-        try:
-            data = ProfileSchema().load(person["profile"])
-            profile_writes.write(session, program, participant, data, partial=False)
-        except ValidationError as exc:
-            errors.append(f"participants[{index}] {email}: {flatten_messages(exc.messages)}")
-            continue
-        except RuleViolation as exc:
-            errors.append(f"participants[{index}] {email}: {exc.errors}")
-            continue
-        except ApiError as exc:
-            errors.append(f"participants[{index}] {email}: {exc.errors or exc.detail}")
-            continue
-        summary.profiles_written += 1
-        summary.by_role[participant.role] = summary.by_role.get(participant.role, 0) + 1
-    if errors:
-        shown = "\n  ".join(errors[:20])
-        more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
-        raise SeedError(
-            f"{len(errors)} seed records are invalid; nothing was written:\n  {shown}{more}"
-        )
+def _participant(
+    session: Session,
+    program: Program,
+    accounts: _Accounts,
+    participants: dict[int, Participant],
+    person: dict[str, Any],
+    summary: SeedSummary,
+) -> str | None:
+    """Seed one person; what is wrong with their record, if anything."""
+    try:
+        account = accounts.get(str(person.get("email", "")).lower(), person["display_name"])
+    except (ValidationError, KeyError) as exc:
+        return str(exc)
+    session.flush()
+    participant = participants.get(account.id)
+    if participant is None:
+        participant = Participant(program=program, account=account, role=person["role"])
+        session.add(participant)
+        participants[account.id] = participant
+        summary.joined += 1
+    participant.role = person["role"]
+    try:
+        data = ProfileSchema().load(person["profile"])
+        profile_writes.write(session, program, participant, data, partial=False)
+    except ValidationError as exc:
+        return str(flatten_messages(exc.messages))
+    except RuleViolation as exc:
+        return str(exc.errors)
+    except ApiError as exc:
+        return str(exc.errors or exc.detail)
+    summary.profiles_written += 1
+    summary.by_role[participant.role] = summary.by_role.get(participant.role, 0) + 1
+    return None

@@ -74,21 +74,39 @@ def to_mentor(p: Participant, email_ids: dict[str, int], load: int, paused: bool
     )
 
 
-def build_pool(
-    session: Session,
-    program: Program,
-    settings: ProgramSettings,
-    as_of: datetime,
-    *,
-    blocked_mentors: frozenset[int] = frozenset(),
-    deprioritised: frozenset[int] = frozenset(),
-) -> Pool:
-    """Everyone a round of `program` can consider at `as_of`.
+@dataclass(frozen=True)
+class History:
+    """What the program's matches so far say about a run's pool."""
 
-    `blocked_mentors` get no new mentee (paused for this run: e.g. drained); the
-    `deprioritised` mentees count as having waited no time at all.
-    """
-    people = list(
+    live_mentees: frozenset[int]
+    load: Counter[int]  # live matches per mentor
+    last_closed: dict[int, datetime]  # mentee -> when their last match closed
+    previous: tuple[tuple[int, int], ...]  # every pair that was ever proposed
+
+    @classmethod
+    def of(cls, session: Session, program: Program) -> History:
+        matches = session.execute(
+            select(Match.mentee_id, Match.mentor_id, Match.status, Match.closed_at).where(
+                Match.program_id == program.id
+            )
+        ).all()
+        live = [m for m in matches if m.status in LIVE_MATCH_STATUSES]
+        last_closed: dict[int, datetime] = {}
+        for m in matches:
+            seen = last_closed.get(m.mentee_id)
+            if m.closed_at is not None and (seen is None or m.closed_at > seen):
+                last_closed[m.mentee_id] = m.closed_at
+        return cls(
+            live_mentees=frozenset(m.mentee_id for m in live),
+            load=Counter(m.mentor_id for m in live),
+            last_closed=last_closed,
+            previous=tuple(sorted({(m.mentee_id, m.mentor_id) for m in matches})),
+        )
+
+
+def _people(session: Session, program: Program) -> list[Participant]:
+    """Everyone of the program with a complete profile who has not withdrawn."""
+    return list(
         session.scalars(
             select(Participant)
             .where(
@@ -104,53 +122,20 @@ def build_pool(
             .order_by(Participant.id)
         )
     )
-    by_id = {p.id: p for p in people}
-    email_ids = {p.account.email: p.id for p in people}
-    matches = session.execute(
-        select(Match.mentee_id, Match.mentor_id, Match.status, Match.closed_at).where(
-            Match.program_id == program.id
-        )
-    ).all()
-    live_mentees = {m.mentee_id for m in matches if m.status in LIVE_MATCH_STATUSES}
-    load = Counter(m.mentor_id for m in matches if m.status in LIVE_MATCH_STATUSES)
-    last_closed: dict[int, datetime] = {}
-    for m in matches:
-        if m.closed_at is None:
-            continue
-        seen = last_closed.get(m.mentee_id)
-        if seen is None or m.closed_at > seen:
-            last_closed[m.mentee_id] = m.closed_at
-    previous = tuple(sorted({(m.mentee_id, m.mentor_id) for m in matches}))
 
-    mentees: list[matcher.Mentee] = []
-    excluded: dict[int, str] = {}
-    for p in people:
-        if not p.is_mentee:
-            continue
-        if p.status != ParticipantStatus.ACTIVE:
-            excluded[p.id] = "paused"
-            continue
-        if p.id in live_mentees:
-            excluded[p.id] = "in_relationship"
-            continue
-        since = max(filter(None, (p.profile_completed_at, last_closed.get(p.id))))
-        waited = 0.0 if p.id in deprioritised else max(0.0, (as_of - since).total_seconds() / 86400)
-        mentees.append(to_mentee(p, email_ids, waited))
-    mentors = [
-        to_mentor(
-            p,
-            email_ids,
-            load.get(p.id, 0),
-            paused=p.status != ParticipantStatus.ACTIVE or p.id in blocked_mentors,
-        )
-        for p in people
-        if p.is_mentor
-    ]
+
+def _waiting_days(p: Participant, history: History, as_of: datetime) -> float:
+    since = max(filter(None, (p.profile_completed_at, history.last_closed.get(p.id))))
+    return max(0.0, (as_of - since).total_seconds() / 86400)
+
+
+def _constraints(
+    session: Session, program: Program, mentee_ids: set[int], mentor_ids: set[int]
+) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]:
+    """The pins among the run's people, and every forbid."""
     constraints = session.scalars(
         select(Constraint).where(Constraint.program_id == program.id).order_by(Constraint.id)
     ).all()
-    mentee_ids = {m.id for m in mentees}
-    mentor_ids = {m.id for m in mentors}
     pins = tuple(
         (c.mentee_id, c.mentor_id)
         for c in constraints
@@ -159,12 +144,55 @@ def build_pool(
     forbids = tuple(
         (c.mentee_id, c.mentor_id) for c in constraints if c.kind == ConstraintKind.FORBID
     )
+    return pins, forbids
+
+
+def build_pool(
+    session: Session,
+    program: Program,
+    settings: ProgramSettings,
+    as_of: datetime,
+    *,
+    blocked_mentors: frozenset[int] = frozenset(),
+    deprioritised: frozenset[int] = frozenset(),
+) -> Pool:
+    """Everyone a round of `program` can consider at `as_of`.
+
+    `blocked_mentors` get no new mentee (paused for this run: e.g. drained); the
+    `deprioritised` mentees count as having waited no time at all.
+    """
+    people = _people(session, program)
+    email_ids = {p.account.email: p.id for p in people}
+    history = History.of(session, program)
+    mentees: list[matcher.Mentee] = []
+    excluded: dict[int, str] = {}
+    for p in people:
+        if not p.is_mentee:
+            continue
+        if p.status != ParticipantStatus.ACTIVE:
+            excluded[p.id] = "paused"
+        elif p.id in history.live_mentees:
+            excluded[p.id] = "in_relationship"
+        else:
+            waited = 0.0 if p.id in deprioritised else _waiting_days(p, history, as_of)
+            mentees.append(to_mentee(p, email_ids, waited))
+    mentors = [
+        to_mentor(
+            p,
+            email_ids,
+            history.load.get(p.id, 0),
+            paused=p.status != ParticipantStatus.ACTIVE or p.id in blocked_mentors,
+        )
+        for p in people
+        if p.is_mentor
+    ]
+    pins, forbids = _constraints(session, program, {m.id for m in mentees}, {m.id for m in mentors})
     problem = matcher.Problem(
         mentees=tuple(mentees),
         mentors=tuple(mentors),
         settings=settings.to_matcher(as_of.date()),
         pins=pins,
         forbids=forbids,
-        previous_pairs=previous,
+        previous_pairs=history.previous,
     )
-    return Pool(problem=problem, participants=by_id, excluded_mentees=excluded)
+    return Pool(problem=problem, participants={p.id: p for p in people}, excluded_mentees=excluded)

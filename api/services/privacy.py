@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -77,54 +78,10 @@ def erase(session: Session, account: Account, password: str) -> None:
     ids = [p.id for p in participants]
     program_ids = {p.program_id for p in participants}
     if ids:
-        # Live relationships end; every reason text may name or describe people.
-        status.change_many(
-            session,
-            Match,
-            "close_on_erasure",
-            at=now,
-            where=[or_(Match.mentee_id.in_(ids), Match.mentor_id.in_(ids))],
-            values={"closed_at": now, "closed_by": Closer.SYSTEM},
-            actor=Closer.SYSTEM,
-        )
-        session.execute(
-            update(Match)
-            .where(or_(Match.mentee_id.in_(ids), Match.mentor_id.in_(ids)))
-            .values(close_reason=None)
-            .execution_options(synchronize_session=False)
-        )
-        session.execute(
-            update(CheckIn)
-            .where(or_(CheckIn.author_id.in_(ids), CheckIn.match_id.in_(_match_ids(session, ids))))
-            .values(note="")
-            .execution_options(synchronize_session=False)
-        )
-        session.execute(delete(ParticipantTag).where(ParticipantTag.participant_id.in_(ids)))
-        session.execute(delete(ConsentRecord).where(ConsentRecord.participant_id.in_(ids)))
-        session.execute(
-            update(Constraint)
-            .where(or_(Constraint.mentee_id.in_(ids), Constraint.mentor_id.in_(ids)))
-            .values(note="")
-            .execution_options(synchronize_session=False)
-        )
-        for p in participants:
-            p.status = ParticipantStatus.WITHDRAWN
-            p.bio, p.languages, p.timezone, p.availability = "", [], None, []
-            p.org_unit = p.manager_email = None
-            p.preferred_partners = []
-            p.cultural_background = p.wellbeing_needs = None
-            p.cultural_preference = "open"  # the default: no preference left
-            p.experience_level = None
-            p.updated_at = now
+        _close_relationships(session, ids, now)
+        _clear_participations(session, participants, now)
         _scrub_rounds(session, program_ids, set(ids))
-    # Other people's profiles may name this person by email.
-    for other in session.scalars(select(Participant).where(Participant.manager_email == old_email)):
-        other.manager_email = None
-    for other in session.scalars(
-        select(Participant).where(Participant.program_id.in_(program_ids))
-    ):
-        if old_email in (other.preferred_partners or []):
-            other.preferred_partners = [e for e in other.preferred_partners if e != old_email]
+    _forget_email(session, old_email, program_ids)
     session.execute(delete(Token).where(Token.account_id == account.id))
     session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.account_id == account.id))
     session.execute(delete(ProgramCoordinator).where(ProgramCoordinator.account_id == account.id))
@@ -133,6 +90,66 @@ def erase(session: Session, account: Account, password: str) -> None:
     account.password_hash = ""
     account.is_admin = False
     session.commit()
+
+
+def _close_relationships(session: Session, ids: list[int], now: datetime) -> None:
+    """Live relationships end; every reason text and note may name or describe people."""
+    theirs = or_(Match.mentee_id.in_(ids), Match.mentor_id.in_(ids))
+    status.change_many(
+        session,
+        Match,
+        "close_on_erasure",
+        at=now,
+        where=[theirs],
+        values={"closed_at": now, "closed_by": Closer.SYSTEM},
+        actor=Closer.SYSTEM,
+    )
+    session.execute(
+        update(Match)
+        .where(theirs)
+        .values(close_reason=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(CheckIn)
+        .where(or_(CheckIn.author_id.in_(ids), CheckIn.match_id.in_(_match_ids(session, ids))))
+        .values(note="")
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Constraint)
+        .where(or_(Constraint.mentee_id.in_(ids), Constraint.mentor_id.in_(ids)))
+        .values(note="")
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _clear_participations(
+    session: Session, participants: Sequence[Participant], now: datetime
+) -> None:
+    ids = [p.id for p in participants]
+    session.execute(delete(ParticipantTag).where(ParticipantTag.participant_id.in_(ids)))
+    session.execute(delete(ConsentRecord).where(ConsentRecord.participant_id.in_(ids)))
+    for p in participants:
+        p.status = ParticipantStatus.WITHDRAWN
+        p.bio, p.languages, p.timezone, p.availability = "", [], None, []
+        p.org_unit = p.manager_email = None
+        p.preferred_partners = []
+        p.cultural_background = p.wellbeing_needs = None
+        p.cultural_preference = "open"  # the default: no preference left
+        p.experience_level = None
+        p.updated_at = now
+
+
+def _forget_email(session: Session, email: str, program_ids: set[int]) -> None:
+    """Other people's profiles may name this person by email."""
+    for other in session.scalars(select(Participant).where(Participant.manager_email == email)):
+        other.manager_email = None
+    for other in session.scalars(
+        select(Participant).where(Participant.program_id.in_(program_ids))
+    ):
+        if email in (other.preferred_partners or []):
+            other.preferred_partners = [e for e in other.preferred_partners if e != email]
 
 
 def _match_ids(session: Session, participant_ids: list[int]) -> list[int]:

@@ -133,9 +133,8 @@ class _Locked(Exception):
     pass
 
 
-def _rematch(
-    session: Session, program_id: int, as_of: datetime, dry_run: bool, summary: Summary
-) -> None:
+def _lock(session: Session, program_id: int) -> None:
+    """Only one rematch of a program at a time (_Locked when another one runs)."""
     if session.get_bind().dialect.name == "postgresql":
         if not session.scalar(select(func.pg_try_advisory_xact_lock(_lock_key(program_id)))):
             raise _Locked()
@@ -143,22 +142,10 @@ def _rematch(
         # BEGIN IMMEDIATE: the write lock now (or OperationalError after the short busy
         # timeout set by run_program); then wait normally for readers at commit time.
         session.connection().exec_driver_sql("PRAGMA busy_timeout=10000")
-    program = session.get(Program, program_id)
-    assert program is not None
-    summary.program = program.name
-    settings = ProgramSettings.from_stored(program.settings)
-    run_key = f"rematch:{summary.night}"
-    done = session.scalar(
-        select(Round.id).where(Round.program_id == program.id, Round.run_key == run_key)
-    )
-    if done is not None:
-        summary.outcome, summary.round_id = "already_done", done
-        summary.detail = f"round {done} already did this night"
-        session.rollback()
-        return
 
-    summary.expired = relationships.expire_due(session, as_of, program.id)
-    # A new night supersedes rematch proposals the coordinator did not review.
+
+def _supersede(session: Session, program: Program, as_of: datetime) -> list[int]:
+    """A new night supersedes rematch proposals the coordinator did not review."""
     superseded = status.change_many(
         session,
         Round,
@@ -172,12 +159,13 @@ def _rematch(
         values={"discarded_at": as_of},
         actor=Closer.SYSTEM,
     )
-    summary.superseded_rounds = sorted(e.entity_id for e in superseded)
-    drained = _drained_mentors(session, program.id)
-    deprioritised = _declined_twice(session, program.id)
-    summary.drained_mentors = sorted(drained)
-    summary.deprioritised = sorted(deprioritised)
+    return sorted(e.entity_id for e in superseded)
 
+
+def _start_round(
+    session: Session, program: Program, settings: ProgramSettings, run_key: str, as_of: datetime
+) -> Round:
+    """The night's round, queued and at once running in this transaction."""
     round_ = Round(
         program_id=program.id,
         kind=RoundKind.REMATCH,
@@ -199,6 +187,35 @@ def _rematch(
         values={"started_at": as_of, "progress": {"phase": "running", "percent": 0}},
         actor=Closer.SYSTEM,
     )
+    return round_
+
+
+def _rematch(
+    session: Session, program_id: int, as_of: datetime, dry_run: bool, summary: Summary
+) -> None:
+    _lock(session, program_id)
+    program = session.get(Program, program_id)
+    assert program is not None
+    summary.program = program.name
+    settings = ProgramSettings.from_stored(program.settings)
+    run_key = f"rematch:{summary.night}"
+    done = session.scalar(
+        select(Round.id).where(Round.program_id == program.id, Round.run_key == run_key)
+    )
+    if done is not None:
+        summary.outcome, summary.round_id = "already_done", done
+        summary.detail = f"round {done} already did this night"
+        session.rollback()
+        return
+
+    summary.expired = relationships.expire_due(session, as_of, program.id)
+    summary.superseded_rounds = _supersede(session, program, as_of)
+    drained = _drained_mentors(session, program.id)
+    deprioritised = _declined_twice(session, program.id)
+    summary.drained_mentors = sorted(drained)
+    summary.deprioritised = sorted(deprioritised)
+
+    round_ = _start_round(session, program, settings, run_key, as_of)
     pool = round_results.compute(
         session,
         program,

@@ -62,22 +62,7 @@ def compute(
         )
         for pair in result.pairs
     )
-    unmatched = [
-        {
-            "mentee": _person(people[u.mentee_id]),
-            "reason": u.reason,
-            "details": _with_names(u.details, people),
-        }
-        for u in result.unmatched
-    ]
-    infeasible_pins = [
-        {
-            "mentee": _person(people[p.mentee_id]),
-            "mentor": _person(people[p.mentor_id]),
-            "rules": list(p.rules),
-        }
-        for p in result.infeasible_pins
-    ]
+    unmatched, infeasible_pins = _named(result, people)
     stats = result.stats.to_dict()
     stats["excluded_mentees"] = dict(Counter(pool.excluded_mentees.values()))
     session.flush()
@@ -103,6 +88,29 @@ def compute(
         actor="system",
     )
     return pool
+
+
+def _named(
+    result: matcher.Result, people: dict[int, Participant]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The unmatched mentees and infeasible pins, with the names coordinators read."""
+    unmatched = [
+        {
+            "mentee": _person(people[u.mentee_id]),
+            "reason": u.reason,
+            "details": _with_names(u.details, people),
+        }
+        for u in result.unmatched
+    ]
+    infeasible_pins = [
+        {
+            "mentee": _person(people[p.mentee_id]),
+            "mentor": _person(people[p.mentor_id]),
+            "rules": list(p.rules),
+        }
+        for p in result.infeasible_pins
+    ]
+    return unmatched, infeasible_pins
 
 
 def _with_names(details: dict[str, Any], people: dict[int, Participant]) -> dict[str, Any]:

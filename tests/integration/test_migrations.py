@@ -76,3 +76,32 @@ def test_the_demo_command_migrates_seeds_and_runs_a_first_round(empty_database_u
     from api.http.database import database
 
     database(app).dispose()
+
+
+def test_the_migrated_check_constraints_allow_exactly_the_vocabulary(empty_database_url):
+    import re
+
+    from api.domain import vocabulary as v
+
+    migrate.upgrade(empty_database_url)
+    expected = {
+        ("matches", "ck_matches_status"): v.MatchStatus,
+        ("rounds", "ck_rounds_status"): v.RoundStatus,
+        ("rounds", "ck_rounds_kind"): v.RoundKind,
+        ("participants", "ck_participants_role"): v.Role,
+        ("participants", "ck_participants_status"): v.ParticipantStatus,
+        ("participants", "ck_participants_cultural_preference"): v.CulturalPreference,
+        ("participant_tags", "ck_participant_tags_kind"): v.TagKind,
+        ("consent_records", "ck_consent_records_purpose"): v.ConsentPurpose,
+        ("constraints", "ck_constraints_kind"): v.ConstraintKind,
+        ("check_ins", "ck_check_ins_signal"): v.Signal,
+    }
+    engine = make_engine(empty_database_url)
+    try:
+        inspector = inspect(engine)
+        for (table, name), enum in expected.items():
+            [found] = [c for c in inspector.get_check_constraints(table) if c["name"] == name]
+            words = set(re.findall(r"'([a-z_]+)'", found["sqltext"]))
+            assert words == set(v.values(enum)), (table, name, words)
+    finally:
+        engine.dispose()
