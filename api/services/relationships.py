@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -91,20 +91,22 @@ def _closing(now: datetime, by: str, reason: str | None) -> dict[str, Any]:
     return {"closed_at": now, "closed_by": by, "close_reason": reason}
 
 
+_DUE = Match.expires_at <= bindparam("now")
+_EXPIRED = _closing(bindparam("now"), Closer.SYSTEM, NO_ANSWER)  # type: ignore[arg-type]
+_EXPIRE_DUE = status.Batch(Match, "expire", where=[_DUE], values=_EXPIRED)
+_EXPIRE_DUE_IN_PROGRAM = status.Batch(
+    Match, "expire", where=[_DUE, Match.program_id == bindparam("in_program")], values=_EXPIRED
+)
+
+
 def expire_due(session: Session, now: datetime, program_id: int | None = None) -> int:
     """Mark unanswered proposals past their expiry as expired; returns how many."""
-    where: list[ColumnElement[bool]] = [Match.expires_at <= now]
-    if program_id is not None:
-        where.append(Match.program_id == program_id)
-    expired = status.change_many(
-        session,
-        Match,
-        "expire",
-        at=now,
-        where=where,
-        values=_closing(now, Closer.SYSTEM, NO_ANSWER),
-        actor=Closer.SYSTEM,
-    )
+    if program_id is None:
+        expired = _EXPIRE_DUE.run(session, {"now": now}, at=now, actor=Closer.SYSTEM)
+    else:
+        expired = _EXPIRE_DUE_IN_PROGRAM.run(
+            session, {"now": now, "in_program": program_id}, at=now, actor=Closer.SYSTEM
+        )
     return len(expired)
 
 

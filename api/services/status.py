@@ -61,6 +61,54 @@ def change(
     return happened
 
 
+class Batch:
+    """A transition for every row a condition selects, as one statement built once.
+
+    `where` and `values` may hold bind parameters (`bindparam("now")`), given to `run`:
+    constructing a statement costs more than running a cached one, and a batch such as
+    the expiry of due proposals runs on every match listing.
+    """
+
+    def __init__(
+        self,
+        model: Entity,
+        event: str,
+        *,
+        where: Sequence[ColumnElement[bool]],
+        values: dict[str, Any] | None = None,
+    ) -> None:
+        self.model, self.event = model, event
+        self.lifecycle = _LIFECYCLES[model]
+        transition = self.lifecycle[event]
+        self.statement = (
+            update(model)
+            .where(model.status.in_(transition.sources), *where)
+            .values(status=transition.target.value, **(values or {}))
+            .returning(model.id, model.program_id)
+            .execution_options(synchronize_session=False)
+        )
+
+    def run(
+        self,
+        session: Session,
+        params: dict[str, Any] | None = None,
+        *,
+        at: datetime,
+        actor: str | None = None,
+        **data: Any,
+    ) -> list[Event]:
+        changed = session.execute(self.statement, params or {}).all()
+        happened = []
+        for entity_id, program_id in changed:
+            _sync(session, self.model, entity_id)
+            event = self.lifecycle.event(
+                self.event, entity_id, at, source=None, actor=actor, program_id=program_id, **data
+            )
+            events.publish(session, event)
+            happened.append(event)
+        return happened
+
+
 def change_many(
     session: Session,
     model: Entity,
@@ -73,25 +121,8 @@ def change_many(
     **data: Any,
 ) -> list[Event]:
     """Apply `event` to every row matching `where` whose status allows it (one UPDATE)."""
-    lifecycle = _LIFECYCLES[model]
-    transition = lifecycle[event]
-    stmt = (
-        update(model)
-        .where(model.status.in_(transition.sources), *where)
-        .values(status=transition.target.value, **(values or {}))
-        .returning(model.id, model.program_id)
-        .execution_options(synchronize_session=False)
-    )
-    changed = session.execute(stmt).all()
-    happened = []
-    for entity_id, program_id in changed:
-        _sync(session, model, entity_id)
-        ev = lifecycle.event(
-            event, entity_id, at, source=None, actor=actor, program_id=program_id, **data
-        )
-        events.publish(session, ev)
-        happened.append(ev)
-    return happened
+    batch = Batch(model, event, where=where, values=values)
+    return batch.run(session, at=at, actor=actor, **data)
 
 
 def created(

@@ -28,7 +28,7 @@ blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Account
 class Accounts(MethodView):
     @policy("anonymous")
     @limiter.limit(register_limit)
-    @blp.arguments(AccountCreateSchema)
+    @blp.arguments(AccountCreateSchema())
     @blp.response(201, AccountSchema)
     @blp.alt_response(409, description="Email taken")
     def post(self, data: dict[str, Any]) -> Any:
@@ -41,7 +41,7 @@ class Tokens(MethodView):
     @policy("anonymous")
     @limiter.limit(login_limit)
     @limiter.limit(login_account_limit, key_func=login_key)
-    @blp.arguments(TokenRequestSchema)
+    @blp.arguments(TokenRequestSchema())
     @blp.response(201, TokenSchema)
     @blp.alt_response(401, description="Wrong email or password")
     def post(self, data: dict[str, Any]) -> Any:
@@ -67,7 +67,7 @@ class Me(MethodView):
         return accounts.me(session(), current_account())
 
     @policy("authenticated")
-    @blp.arguments(EraseSchema)
+    @blp.arguments(EraseSchema())
     @blp.response(204)
     def delete(self, data: dict[str, Any]) -> None:
         """Erase your account: personal data removed, matches kept only as statistics."""

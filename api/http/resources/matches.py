@@ -45,7 +45,7 @@ class Accept(MethodView):
 @blp.route("/matches/<int:match_id>/decline")
 class Decline(MethodView):
     @policy("partner")
-    @blp.arguments(DeclineSchema)
+    @blp.arguments(DeclineSchema())
     @blp.response(200, MatchSchema)
     def post(self, data: dict[str, Any], match_id: int) -> Any:
         """Decline a proposed match, optionally saying why."""
@@ -55,7 +55,7 @@ class Decline(MethodView):
 @blp.route("/matches/<int:match_id>/end")
 class End(MethodView):
     @policy("partner")
-    @blp.arguments(EndSchema)
+    @blp.arguments(EndSchema())
     @blp.response(200, MatchSchema)
     def post(self, data: dict[str, Any], match_id: int) -> Any:
         """End an active relationship, with a reason."""
@@ -65,7 +65,7 @@ class End(MethodView):
 @blp.route("/matches/<int:match_id>/check-ins")
 class CheckIns(MethodView):
     @policy("partner")
-    @blp.arguments(CheckInCreateSchema)
+    @blp.arguments(CheckInCreateSchema())
     @blp.response(201, CheckInSchema)
     def post(self, data: dict[str, Any], match_id: int) -> Any:
         """Check in on an active relationship: rating, wellbeing signal, private note."""
@@ -75,7 +75,7 @@ class CheckIns(MethodView):
 @blp.route("/programs/<int:program_id>/attention")
 class Attention(MethodView):
     @policy("coordinator")
-    @blp.arguments(AttentionQuerySchema, location="query")
+    @blp.arguments(AttentionQuerySchema(), location="query")
     @blp.response(200, AttentionSchema(many=True))
     def get(self, query: dict[str, Any], program_id: int) -> Any:
         """Relationships that need a coordinator's attention (coordinators)."""

@@ -38,7 +38,7 @@ class OwnProfile(MethodView):
         return jsonify(profile_views.own_view_from_rows(own_view_rows()))
 
     @policy("owner")
-    @blp.arguments(ProfileSchema)
+    @blp.arguments(ProfileSchema())
     @blp.response(201, ParticipantSchema)
     @blp.alt_response(409, description="The profile exists already")
     def post(self, data: dict[str, Any], program_id: int) -> Any:
@@ -46,14 +46,14 @@ class OwnProfile(MethodView):
         return profile_writes.create_own(session(), current_account(), program_id, data)
 
     @policy("owner")
-    @blp.arguments(ProfileSchema)
+    @blp.arguments(ProfileSchema())
     @blp.response(200, ParticipantSchema)
     def put(self, data: dict[str, Any], program_id: int) -> Any:
         """Replace your whole profile in the program."""
         return profile_writes.replace_own(session(), current_account(), program_id, data)
 
     @policy("owner")
-    @blp.arguments(ProfilePatchSchema)
+    @blp.arguments(ProfilePatchSchema())
     @blp.response(200, ParticipantSchema)
     def patch(self, data: dict[str, Any], program_id: int) -> Any:
         """Change some fields of your profile."""
@@ -63,7 +63,7 @@ class OwnProfile(MethodView):
 @blp.route("/<int:program_id>/profile/consent")
 class OwnConsent(MethodView):
     @policy("owner")
-    @blp.arguments(ConsentGrantSchema)
+    @blp.arguments(ConsentGrantSchema())
     @blp.response(201, ConsentSchema)
     def post(self, data: dict[str, Any], program_id: int) -> Any:
         """Consent to storing your cultural background and wellbeing needs."""
@@ -97,7 +97,7 @@ class OwnResume(MethodView):
 @blp.route("/<int:program_id>/participants/import")
 class ParticipantImport(MethodView):
     @policy("coordinator")
-    @blp.arguments(CsvUploadSchema, location="files")
+    @blp.arguments(CsvUploadSchema(), location="files")
     @blp.response(201, ImportSummarySchema)
     @blp.alt_response(422, description="Invalid rows, listed in `rows`; nothing imported")
     def post(self, files: dict[str, Any], program_id: int) -> Any:
@@ -109,7 +109,7 @@ class ParticipantImport(MethodView):
 @blp.route("/<int:program_id>/participants")
 class Participants(MethodView):
     @policy("coordinator")
-    @blp.arguments(ParticipantQuerySchema, location="query")
+    @blp.arguments(ParticipantQuerySchema(), location="query")
     @blp.response(200, ParticipantPageSchema)
     def get(self, query: dict[str, Any], program_id: int) -> Any:
         """List the program's participants (coordinators), filtered and paginated."""
@@ -127,7 +127,7 @@ class ParticipantItem(MethodView):
         )
 
     @policy("coordinator")
-    @blp.arguments(ParticipantAdminUpdateSchema)
+    @blp.arguments(ParticipantAdminUpdateSchema())
     @blp.response(200, ParticipantSchema)
     def patch(self, data: dict[str, Any], program_id: int, participant_id: int) -> Any:
         """Change a participant's role or status (coordinators)."""

@@ -32,7 +32,7 @@ class Programs(MethodView):
         return programs.list_visible(session(), current_account())
 
     @policy("admin")
-    @blp.arguments(ProgramCreateSchema)
+    @blp.arguments(ProgramCreateSchema())
     @blp.response(201, ProgramSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a program (admins)."""
@@ -42,7 +42,7 @@ class Programs(MethodView):
 @blp.route("/join")
 class Join(MethodView):
     @policy("authenticated")
-    @blp.arguments(JoinSchema)
+    @blp.arguments(JoinSchema())
     @blp.response(201, ParticipantSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Join a program with its join code as mentor, mentee or both."""
@@ -58,7 +58,7 @@ class ProgramItem(MethodView):
         return programs.get(session(), current_account(), program_id)
 
     @policy("coordinator")
-    @blp.arguments(ProgramUpdateSchema)
+    @blp.arguments(ProgramUpdateSchema())
     @blp.response(200, ProgramSchema)
     def patch(self, data: dict[str, Any], program_id: int) -> Any:
         """Change a program's name, description, taxonomy, settings or join code."""
@@ -74,7 +74,7 @@ class Coordinators(MethodView):
         return programs.list_coordinators(session(), current_account(), program_id)
 
     @policy("admin")
-    @blp.arguments(CoordinatorAppointSchema)
+    @blp.arguments(CoordinatorAppointSchema())
     @blp.response(201, CoordinatorSchema)
     def post(self, data: dict[str, Any], program_id: int) -> Any:
         """Appoint an account as coordinator of the program (admins)."""

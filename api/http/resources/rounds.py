@@ -47,7 +47,7 @@ class Rounds(MethodView):
         return round_review.list_rounds(session(), current_account(), program_id)
 
     @policy("coordinator")
-    @blp.arguments(RoundStartSchema)
+    @blp.arguments(RoundStartSchema())
     @blp.response(202, RoundSchema)
     @blp.alt_response(409, description="Another round of the program is queued or running")
     def post(self, overrides: dict[str, Any], program_id: int) -> Any:
@@ -74,7 +74,7 @@ class RoundItem(MethodView):
 @blp.route("/<int:program_id>/rounds/<int:round_id>/pairs")
 class RoundPairs(MethodView):
     @policy("coordinator")
-    @blp.arguments(RoundPairQuerySchema, location="query")
+    @blp.arguments(RoundPairQuerySchema(), location="query")
     @blp.response(200, RoundPairPageSchema)
     def get(self, query: dict[str, Any], program_id: int, round_id: int) -> Any:
         """List the round's proposed pairs with their explanation, sorted by score."""
@@ -84,7 +84,7 @@ class RoundPairs(MethodView):
 @blp.route("/<int:program_id>/rounds/<int:round_id>/matches")
 class RoundPairsOldPath(MethodView):
     @policy("coordinator")
-    @blp.arguments(RoundPairQuerySchema, location="query")
+    @blp.arguments(RoundPairQuerySchema(), location="query")
     @blp.response(200, RoundPairPageSchema)
     @blp.doc(deprecated=True)
     def get(self, query: dict[str, Any], program_id: int, round_id: int) -> Any:
@@ -150,7 +150,7 @@ class RoundDiscard(MethodView):
 @blp.route("/<int:program_id>/rounds/<int:round_id>/publish")
 class RoundPublish(MethodView):
     @policy("coordinator")
-    @blp.arguments(IdempotencyHeaderSchema, location="headers")
+    @blp.arguments(IdempotencyHeaderSchema(), location="headers")
     @blp.response(200, PublishedRoundSchema)
     @blp.alt_response(409, description="Not proposed any more, or stale pairs (listed)")
     def post(self, headers: dict[str, Any], program_id: int, round_id: int) -> Any:
@@ -178,7 +178,7 @@ class Constraints(MethodView):
         return constraints.list_constraints(session(), current_account(), program_id)
 
     @policy("coordinator")
-    @blp.arguments(ConstraintCreateSchema)
+    @blp.arguments(ConstraintCreateSchema())
     @blp.response(201, ConstraintSchema)
     def post(self, data: dict[str, Any], program_id: int) -> Any:
         """Pin a pair (must pair) or forbid it (never pair) in the next rounds."""
