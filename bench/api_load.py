@@ -51,7 +51,6 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from api import synthetic  # noqa: E402
 from api.adapters import migrate  # noqa: E402
 from api.adapters.db import utcnow  # noqa: E402
 from api.adapters.hashing import new_token  # noqa: E402
@@ -59,6 +58,7 @@ from api.adapters.models import Account, Participant, Token  # noqa: E402
 from api.http import database as db  # noqa: E402
 from api.http.app import create_app  # noqa: E402
 from api.services import publishing, round_runs  # noqa: E402
+from api.synthetic import program as synthetic  # noqa: E402
 
 LUA = """
 local tokens = {}

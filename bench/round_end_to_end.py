@@ -36,7 +36,6 @@ from sqlalchemy import create_engine, delete, insert, select, text, update  # no
 from sqlalchemy.engine import make_url  # noqa: E402
 
 import matcher  # noqa: E402
-from api import synthetic  # noqa: E402
 from api.adapters import migrate  # noqa: E402
 from api.adapters.db import utcnow  # noqa: E402
 from api.adapters.models import (  # noqa: E402
@@ -50,6 +49,7 @@ from api.http import database as db  # noqa: E402
 from api.http.app import create_app  # noqa: E402
 from api.services import pool as pools  # noqa: E402
 from api.services import publishing, round_runs  # noqa: E402
+from api.synthetic import program as synthetic  # noqa: E402
 
 
 def _median(values: list[float]) -> float:

@@ -59,5 +59,5 @@ def _first_round() -> None:
         f"matching round {done.id}: {stats.get('matched_count')} of "
         f"{stats.get('mentee_count')} mentees matched, mean score "
         f"{stats.get('mean_score')}, {stats.get('blocking_pairs')} blocking pairs; review it "
-        f"at /api/v1/programs/{program.id}/rounds/{done.id}/matches"
+        f"at /api/v1/programs/{program.id}/rounds/{done.id}/pairs"
     )

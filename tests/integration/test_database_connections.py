@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.exc import DBAPIError
 
-from api import synthetic
 from api.adapters import db as adapters_db
 from api.adapters import migrate
 from api.adapters.db import make_engine, utcnow
@@ -18,6 +17,7 @@ from api.adapters.models import Participant, Token
 from api.entrypoints.cli import create_app
 from api.http import database as db
 from api.http.schemas.profiles import ParticipantSchema
+from api.synthetic import program as synthetic
 from tests.conftest import TEST_DATABASE_URL
 
 postgres_only = pytest.mark.skipif(

@@ -16,12 +16,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from api import synthetic
 from api.adapters import migrate
 from api.adapters.models import Match, Participant, Round, RoundPair
 from api.entrypoints.cli import create_app
 from api.http import database as db
 from api.services import rematch
+from api.synthetic import program as synthetic
 from tests.integration.test_worker import _peermatch
 
 LIVE = ("proposed", "accepted", "active")
