@@ -13,6 +13,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields
 
+from api.domain.vocabulary import Role, values
 from api.errors import ValidationFailed
 from api.http.problems import flatten_messages
 from api.http.schemas.profiles import ProfileSchema
@@ -87,7 +88,7 @@ def _person(row: dict[str, str]) -> dict[str, str]:
         "display_name": row["display_name"].strip(),
         "role": row["role"].strip().lower(),
     }
-    if person["role"] not in ("mentor", "mentee", "both"):
+    if person["role"] not in values(Role):
         raise RowError({"role": ["Must be mentor, mentee or both."]})
     try:
         fields.Email().deserialize(person["email"])

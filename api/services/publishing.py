@@ -20,7 +20,7 @@ from api.adapters.db import utcnow
 from api.adapters.models import Account, Match, Program, Round, RoundPair
 from api.domain.errors import IllegalTransition
 from api.domain.settings import ProgramSettings
-from api.domain.vocabulary import MatchStatus
+from api.domain.vocabulary import Closer, MatchStatus
 from api.errors import ApiError, Conflict
 from api.services import access, idempotency, status
 from api.services import pool as pools
@@ -84,7 +84,7 @@ def _publish(session: Session, round_: Round) -> int:
             "publish",
             at=now,
             values={"published_at": now},
-            actor="coordinator",
+            actor=Closer.COORDINATOR,
         )
     except IllegalTransition as exc:
         session.rollback()
@@ -127,7 +127,7 @@ def create_matches(
     session.add_all(matches)
     session.flush()
     for match in matches:
-        status.created(session, match, "propose", at=now, actor="coordinator")
+        status.created(session, match, "propose", at=now, actor=Closer.COORDINATOR)
     return matches
 
 

@@ -17,7 +17,7 @@ import matcher
 from api.adapters.db import utcnow
 from api.adapters.models import Participant, Program, Round, RoundPair
 from api.domain.settings import ProgramSettings
-from api.domain.vocabulary import RoundStatus
+from api.domain.vocabulary import Closer, RoundStatus
 from api.services import pool as pools
 from api.services import status
 
@@ -85,7 +85,7 @@ def compute(
             "finished_at": now,
             "progress": {"phase": RoundStatus.PROPOSED.value, "percent": 100},
         },
-        actor="system",
+        actor=Closer.SYSTEM,
     )
     return pool
 

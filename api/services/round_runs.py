@@ -20,6 +20,7 @@ from api.domain.settings import ProgramSettings
 from api.domain.vocabulary import (
     BUSY_ROUND_STATUSES,
     MENTEE_ROLES,
+    Closer,
     ParticipantStatus,
     RoundKind,
     RoundStatus,
@@ -89,7 +90,7 @@ def queue(
     session.add(round_)
     try:
         session.flush()
-        status.created(session, round_, "queue", at=now, actor="coordinator")
+        status.created(session, round_, "queue", at=now, actor=Closer.COORDINATOR)
         session.commit()
     except IntegrityError as exc:
         session.rollback()
@@ -131,7 +132,7 @@ def execute(session: Session, round_id: int, as_of: datetime | None = None) -> R
             "run",
             at=utcnow(),
             values={"started_at": utcnow(), "progress": {"phase": "loading", "percent": 0}},
-            actor="system",
+            actor=Closer.SYSTEM,
         )
     except IllegalTransition:
         session.rollback()
@@ -175,7 +176,7 @@ def _fail(session: Session, round_id: int, detail: str, field: str | None = None
                 "progress": {"phase": RoundStatus.FAILED.value, "percent": 100},
                 "error": error,
             },
-            actor="system",
+            actor=Closer.SYSTEM,
         )
     except IllegalTransition:
         session.rollback()  # discarded meanwhile: nothing to fail
@@ -210,7 +211,7 @@ def discard(session: Session, account: Account, program_id: int, round_id: int) 
             "discard",
             at=now,
             values={"discarded_at": now},
-            actor="coordinator",
+            actor=Closer.COORDINATOR,
         )
     except IllegalTransition as exc:
         session.rollback()

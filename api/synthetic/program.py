@@ -21,7 +21,7 @@ from api.adapters.db import utcnow
 from api.adapters.models import Account, ConsentRecord, Participant, ParticipantTag, Program
 from api.domain.settings import ProgramSettings
 from api.domain.values import DAYS
-from api.domain.vocabulary import ConsentPurpose, Role, TagKind
+from api.domain.vocabulary import ConsentPurpose, ParticipantStatus, Role, TagKind
 from api.synthetic.cohort import TOPICS, cohort
 from matcher import Mentee, Mentor, Window
 
@@ -149,7 +149,7 @@ def _participant(
         "program_id": program_id,
         "account_id": account_id,
         "role": role,
-        "status": "active",
+        "status": ParticipantStatus.ACTIVE,
         "languages": sorted(person.languages),
         "timezone": person.timezone,
         "availability": _local_windows(person.availability),
