@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.adapters.db import Base, UTCDateTime, utcnow
+from api.domain.settings import ProgramSettings
 from api.domain.vocabulary import (
     BUSY_ROUND_STATUSES,
     LIVE_MATCH_STATUSES,
@@ -300,6 +301,12 @@ class Round(Base):
     pairs: Mapped[list[RoundPair]] = relationship(
         back_populates="round", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The settings the round runs with, every setting present (stored ones over the
+        defaults of settings added since)."""
+        return ProgramSettings.from_stored(self.parameters).to_stored()
 
 
 class RoundPair(Base):

@@ -34,7 +34,16 @@ def _no_store(response: Response) -> Response:
     return response
 
 
+def _no_content(response: Response) -> Response:
+    # A 204 answer has no body, so it has no content type either.
+    if response.status_code == 204:
+        response.headers.pop("Content-Type", None)
+        response.set_data(b"")
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.before_request(_start_timer)
     app.after_request(_log_request)
     app.after_request(_no_store)
+    app.after_request(_no_content)

@@ -46,6 +46,17 @@ POLICIES = (
     "coordinator",
     "partner",
 )
+#: The statuses each policy can answer before the view runs (the OpenAPI document lists
+#: them on every operation that declares the policy).
+DENIALS: dict[str, tuple[int, ...]] = {
+    "anonymous": (),
+    "authenticated": (401,),
+    "admin": (401, 403),
+    "owner": (401, 404),
+    "member": (401, 404),
+    "coordinator": (401, 403, 404),
+    "partner": (401, 404),
+}
 
 
 # Built once: constructing a statement costs more than running a cached one.
@@ -161,8 +172,12 @@ def _enforce(name: str, account: Account, kwargs: dict[str, Any]) -> None:
         access.match_side(session, account, kwargs["match_id"])
 
 
-def policy(name: str) -> Callable[[F], F]:
-    """Declare who may call a view, and enforce the authentication part of it."""
+def policy(name: str, *, database: bool = True) -> Callable[[F], F]:
+    """Declare who may call a view, and enforce the authentication part of it.
+
+    `database=False` marks a view that never touches the database (it then cannot answer
+    503 when the database is down).
+    """
     if name not in POLICIES:
         raise ValueError(f"unknown policy {name!r}")
 
@@ -178,6 +193,7 @@ def policy(name: str) -> Callable[[F], F]:
             return view(*args, **kwargs)
 
         wrapper._policy = name  # type: ignore[attr-defined]
+        wrapper._uses_database = database  # type: ignore[attr-defined]
         if name != "anonymous":
             # Same structure flask-smorest's Blueprint.doc writes, so the OpenAPI
             # document shows the bearer requirement on the operation.

@@ -26,7 +26,7 @@ from api.adapters.models import (
     Token,
 )
 from api.domain.vocabulary import Closer, ParticipantStatus
-from api.errors import Unauthorized
+from api.errors import Forbidden
 from api.services import accounts, relationships, status
 
 ERASED_NAME = "Erased participant"
@@ -69,7 +69,13 @@ def export(session: Session, account: Account) -> Export:
 def erase(session: Session, account: Account, password: str) -> None:
     """Erase the account's personal data; matches stay only as anonymised statistics."""
     if not account.password_hash or not verify_password(account.password_hash, password):
-        raise Unauthorized("The password is wrong; erasing an account needs it.")
+        # 403, not 401: the caller is logged in; only the confirmation is wrong.
+        raise Forbidden(
+            "The password is wrong; erasing an account needs it.",
+            title="Wrong password",
+            slug="wrong-password",
+            errors={"password": ["Wrong password."]},
+        )
     now = utcnow()
     old_email = account.email
     participants = session.scalars(

@@ -68,6 +68,7 @@ def _check_size(session: Session, program: Program, limit: int) -> None:
             "the limit.",
             title="Round too large",
             slug="round-too-large",
+            errors={"program": [f"{mentees} mentees; at most {limit} in one round."]},
             mentees=mentees,
             limit=limit,
         ).with_status(422)

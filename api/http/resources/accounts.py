@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from api.http import context
 from api.http.database import session
 from api.http.limits import limiter, login_account_limit, login_key, login_limit, register_limit
+from api.http.openapi import problem
 from api.http.policy import current_account, current_token, policy
 from api.http.schemas.accounts import (
     AccountCreateSchema,
@@ -30,7 +31,8 @@ class Accounts(MethodView):
     @limiter.limit(register_limit)
     @blp.arguments(AccountCreateSchema())
     @blp.response(201, AccountSchema)
-    @blp.alt_response(409, description="Email taken")
+    @blp.alt_response(409, problem("An account with this email exists"))
+    @blp.alt_response(429, "TooManyRequests")
     def post(self, data: dict[str, Any]) -> Any:
         """Register an account."""
         return accounts.register(session(), **data)
@@ -43,7 +45,8 @@ class Tokens(MethodView):
     @limiter.limit(login_account_limit, key_func=login_key)
     @blp.arguments(TokenRequestSchema())
     @blp.response(201, TokenSchema)
-    @blp.alt_response(401, description="Wrong email or password")
+    @blp.alt_response(401, problem("The email or the password is wrong"))
+    @blp.alt_response(429, "TooManyRequests")
     def post(self, data: dict[str, Any]) -> Any:
         """Log in: exchange email and password for a bearer token."""
         return accounts.log_in(session(), **data, token_ttl=context.token_ttl())
@@ -69,6 +72,7 @@ class Me(MethodView):
     @policy("authenticated")
     @blp.arguments(EraseSchema())
     @blp.response(204)
+    @blp.alt_response(403, problem("The password is wrong (type wrong-password)"))
     def delete(self, data: dict[str, Any]) -> None:
         """Erase your account: personal data removed, matches kept only as statistics."""
         privacy.erase(session(), current_account(), data["password"])

@@ -16,19 +16,19 @@ blp = Blueprint("health", __name__, description="Liveness and readiness probes")
 
 
 class HealthSchema(Schema):
-    status = fields.String()
+    status = fields.String(required=True, metadata={"enum": ["ok"]})
 
 
 class ReadySchema(Schema):
-    status = fields.String()
-    database = fields.String()
-    revision = fields.String(allow_none=True)
-    head = fields.String(allow_none=True)
+    status = fields.String(required=True, metadata={"enum": ["ready"]})
+    database = fields.String(required=True, metadata={"enum": ["reachable"]})
+    revision = fields.String(required=True, allow_none=True)
+    head = fields.String(required=True, allow_none=True)
 
 
 @blp.route("/healthz")
 class Healthz(MethodView):
-    @policy("anonymous")
+    @policy("anonymous", database=False)
     @blp.response(200, HealthSchema)
     def get(self) -> dict[str, Any]:
         """The process is up."""
@@ -39,7 +39,7 @@ class Healthz(MethodView):
 class Readyz(MethodView):
     @policy("anonymous")
     @blp.response(200, ReadySchema)
-    @blp.alt_response(503, description="Database unreachable or migrations not at head")
+    @blp.alt_response(503, "NotReady")
     def get(self) -> dict[str, Any]:
         """The database is reachable and its schema is at the latest migration."""
         return health.readiness(session())

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.http.database import session
+from api.http.openapi import problem
 from api.http.policy import current_account, policy
 from api.http.schemas.matches import (
     AttentionQuerySchema,
@@ -36,7 +37,7 @@ class MyMatches(MethodView):
 class Accept(MethodView):
     @policy("partner")
     @blp.response(200, MatchSchema)
-    @blp.alt_response(409, description="Not a proposal any more (e.g. expired)")
+    @blp.alt_response(409, problem("Not a proposal any more (current_status says what it is)"))
     def post(self, match_id: int) -> Any:
         """Accept a proposed match; it becomes active when both sides have accepted."""
         return relationships.accept(session(), current_account(), match_id)
@@ -47,6 +48,7 @@ class Decline(MethodView):
     @policy("partner")
     @blp.arguments(DeclineSchema())
     @blp.response(200, MatchSchema)
+    @blp.alt_response(409, problem("Not a proposal any more (current_status says what it is)"))
     def post(self, data: dict[str, Any], match_id: int) -> Any:
         """Decline a proposed match, optionally saying why."""
         return relationships.decline(session(), current_account(), match_id, data.get("reason"))
@@ -57,6 +59,7 @@ class End(MethodView):
     @policy("partner")
     @blp.arguments(EndSchema())
     @blp.response(200, MatchSchema)
+    @blp.alt_response(409, problem("Not an active relationship (current_status says what it is)"))
     def post(self, data: dict[str, Any], match_id: int) -> Any:
         """End an active relationship, with a reason."""
         return relationships.end(session(), current_account(), match_id, data["reason"])
@@ -67,6 +70,7 @@ class CheckIns(MethodView):
     @policy("partner")
     @blp.arguments(CheckInCreateSchema())
     @blp.response(201, CheckInSchema)
+    @blp.alt_response(409, problem("Not an active relationship (current_status says what it is)"))
     def post(self, data: dict[str, Any], match_id: int) -> Any:
         """Check in on an active relationship: rating, wellbeing signal, private note."""
         return relationships.check_in(session(), current_account(), match_id, data)

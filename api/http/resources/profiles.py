@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from api.http import csv_rows
 from api.http.database import session
+from api.http.openapi import problem
 from api.http.policy import current_account, own_view_rows, policy
 from api.http.schemas.imports import CsvUploadSchema, ImportSummarySchema
 from api.http.schemas.profiles import (
@@ -40,7 +41,7 @@ class OwnProfile(MethodView):
     @policy("owner")
     @blp.arguments(ProfileSchema())
     @blp.response(201, ParticipantSchema)
-    @blp.alt_response(409, description="The profile exists already")
+    @blp.alt_response(409, problem("Your profile exists: replace it (PUT) or change it (PATCH)"))
     def post(self, data: dict[str, Any], program_id: int) -> Any:
         """Create your profile in the program."""
         return profile_writes.create_own(session(), current_account(), program_id, data)
@@ -55,6 +56,7 @@ class OwnProfile(MethodView):
     @policy("owner")
     @blp.arguments(ProfilePatchSchema())
     @blp.response(200, ParticipantSchema)
+    @blp.alt_response(409, problem("You have no profile yet: create it first"))
     def patch(self, data: dict[str, Any], program_id: int) -> Any:
         """Change some fields of your profile."""
         return profile_writes.patch_own(session(), current_account(), program_id, data)
@@ -71,6 +73,7 @@ class OwnConsent(MethodView):
 
     @policy("owner")
     @blp.response(204)
+    @blp.alt_response(404, problem("You have not joined, or have no consent to withdraw"))
     def delete(self, program_id: int) -> None:
         """Withdraw consent; your cultural background and wellbeing needs are erased."""
         consent.withdraw_own(session(), current_account(), program_id)
@@ -80,6 +83,7 @@ class OwnConsent(MethodView):
 class OwnPause(MethodView):
     @policy("owner")
     @blp.response(200, ParticipantSchema)
+    @blp.alt_response(409, problem("You have withdrawn from the program"))
     def post(self, program_id: int) -> Any:
         """Pause: get no new partners until you resume (current ones continue)."""
         return profile_writes.set_paused(session(), current_account(), program_id, True)
@@ -89,6 +93,7 @@ class OwnPause(MethodView):
 class OwnResume(MethodView):
     @policy("owner")
     @blp.response(200, ParticipantSchema)
+    @blp.alt_response(409, problem("You have withdrawn from the program"))
     def post(self, program_id: int) -> Any:
         """Resume after a pause: you can be matched again."""
         return profile_writes.set_paused(session(), current_account(), program_id, False)
@@ -99,7 +104,7 @@ class ParticipantImport(MethodView):
     @policy("coordinator")
     @blp.arguments(CsvUploadSchema(), location="files")
     @blp.response(201, ImportSummarySchema)
-    @blp.alt_response(422, description="Invalid rows, listed in `rows`; nothing imported")
+    @blp.alt_response(422, "ImportInvalid")
     def post(self, files: dict[str, Any], program_id: int) -> Any:
         """Import participants from a CSV file (coordinators), all or nothing."""
         rows = csv_rows.read(files["file"].read())

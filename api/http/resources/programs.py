@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.http.database import session
+from api.http.openapi import problem
 from api.http.policy import current_account, policy
 from api.http.schemas.profiles import ParticipantSchema
 from api.http.schemas.programs import (
@@ -34,6 +35,7 @@ class Programs(MethodView):
     @policy("admin")
     @blp.arguments(ProgramCreateSchema())
     @blp.response(201, ProgramSchema)
+    @blp.alt_response(409, problem("The slug or the join code is taken"))
     def post(self, data: dict[str, Any]) -> Any:
         """Create a program (admins)."""
         return programs.create(session(), current_account(), data)
@@ -44,6 +46,7 @@ class Join(MethodView):
     @policy("authenticated")
     @blp.arguments(JoinSchema())
     @blp.response(201, ParticipantSchema)
+    @blp.alt_response(409, problem("You have joined this program already"))
     def post(self, data: dict[str, Any]) -> Any:
         """Join a program with its join code as mentor, mentee or both."""
         return programs.join(session(), current_account(), **data)
@@ -60,6 +63,9 @@ class ProgramItem(MethodView):
     @policy("coordinator")
     @blp.arguments(ProgramUpdateSchema())
     @blp.response(200, ProgramSchema)
+    @blp.alt_response(
+        409, problem("A tag to remove is still used by participants, or the join code is taken")
+    )
     def patch(self, data: dict[str, Any], program_id: int) -> Any:
         """Change a program's name, description, taxonomy, settings or join code."""
         return programs.update(session(), current_account(), program_id, data)
@@ -76,6 +82,8 @@ class Coordinators(MethodView):
     @policy("admin")
     @blp.arguments(CoordinatorAppointSchema())
     @blp.response(201, CoordinatorSchema)
+    @blp.alt_response(404, problem("No such program"))
+    @blp.alt_response(409, problem("This account coordinates the program already"))
     def post(self, data: dict[str, Any], program_id: int) -> Any:
         """Appoint an account as coordinator of the program (admins)."""
         return programs.appoint_coordinator(session(), program_id, data["email"])
@@ -85,6 +93,7 @@ class Coordinators(MethodView):
 class CoordinatorItem(MethodView):
     @policy("admin")
     @blp.response(204)
+    @blp.alt_response(404, problem("This account does not coordinate the program"))
     def delete(self, program_id: int, account_id: int) -> None:
         """Remove a coordinator from the program (admins)."""
         programs.remove_coordinator(session(), program_id, account_id)

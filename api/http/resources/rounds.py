@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from api.http import context
 from api.http.database import session
+from api.http.openapi import problem
 from api.http.policy import current_account, policy
 from api.http.schemas.rounds import (
     ConstraintCreateSchema,
@@ -33,6 +34,10 @@ from api.services import (
     round_runs,
 )
 
+#: A CSV answer: UTF-8 text, a header row, cells that spreadsheets would run as formulas
+#: neutralised with a leading apostrophe.
+CSV = {"type": "string", "description": "CSV text with a header row"}
+
 blp = Blueprint(
     "rounds", __name__, url_prefix="/api/v1/programs", description="Matching rounds (coordinators)"
 )
@@ -49,7 +54,7 @@ class Rounds(MethodView):
     @policy("coordinator")
     @blp.arguments(RoundStartSchema())
     @blp.response(202, RoundSchema)
-    @blp.alt_response(409, description="Another round of the program is queued or running")
+    @blp.alt_response(409, problem("Another round of the program is queued or running"))
     def post(self, overrides: dict[str, Any], program_id: int) -> Any:
         """Start a matching round (runs in the background when a worker queue is set)."""
         db = session()
@@ -76,6 +81,7 @@ class RoundPairs(MethodView):
     @policy("coordinator")
     @blp.arguments(RoundPairQuerySchema(), location="query")
     @blp.response(200, RoundPairPageSchema)
+    @blp.alt_response(409, problem("The round is queued, running or failed: no results yet"))
     def get(self, query: dict[str, Any], program_id: int, round_id: int) -> Any:
         """List the round's proposed pairs with their explanation, sorted by score."""
         return round_review.list_pairs(session(), current_account(), program_id, round_id, query)
@@ -87,6 +93,7 @@ class RoundPairsOldPath(MethodView):
     @blp.arguments(RoundPairQuerySchema(), location="query")
     @blp.response(200, RoundPairPageSchema)
     @blp.doc(deprecated=True)
+    @blp.alt_response(409, problem("The round is queued, running or failed: no results yet"))
     def get(self, query: dict[str, Any], program_id: int, round_id: int) -> Any:
         """The round's proposed pairs (before publishing they are not matches): use …/pairs."""
         return round_review.list_pairs(session(), current_account(), program_id, round_id, query)
@@ -104,7 +111,8 @@ def _csv(program_id: int, round_id: int) -> Response:
 @blp.route("/<int:program_id>/rounds/<int:round_id>/pairs.csv")
 class RoundPairsCsv(MethodView):
     @policy("coordinator")
-    @blp.response(200, content_type="text/csv")
+    @blp.response(200, CSV, content_type="text/csv")
+    @blp.alt_response(409, problem("The round is queued, running or failed: no results yet"))
     def get(self, program_id: int, round_id: int) -> Response:
         """Export the round's pairs as CSV."""
         return _csv(program_id, round_id)
@@ -113,8 +121,9 @@ class RoundPairsCsv(MethodView):
 @blp.route("/<int:program_id>/rounds/<int:round_id>/matches.csv")
 class RoundPairsCsvOldPath(MethodView):
     @policy("coordinator")
-    @blp.response(200, content_type="text/csv")
+    @blp.response(200, CSV, content_type="text/csv")
     @blp.doc(deprecated=True)
+    @blp.alt_response(409, problem("The round is queued, running or failed: no results yet"))
     def get(self, program_id: int, round_id: int) -> Response:
         """Export the round's pairs as CSV: use …/pairs.csv."""
         return _csv(program_id, round_id)
@@ -124,6 +133,7 @@ class RoundPairsCsvOldPath(MethodView):
 class RoundUnmatched(MethodView):
     @policy("coordinator")
     @blp.response(200, UnmatchedSchema(many=True))
+    @blp.alt_response(409, problem("The round is queued, running or failed: no results yet"))
     def get(self, program_id: int, round_id: int) -> Any:
         """List the mentees the round left unmatched, with machine-readable reasons."""
         return round_review.list_unmatched(session(), current_account(), program_id, round_id)
@@ -133,6 +143,7 @@ class RoundUnmatched(MethodView):
 class RoundReport(MethodView):
     @policy("coordinator")
     @blp.response(200, RoundReportSchema)
+    @blp.alt_response(409, problem("The round is queued, running or failed: no results yet"))
     def get(self, program_id: int, round_id: int) -> Any:
         """The round's statistics: scores, load distribution, blocking pairs, reasons."""
         return round_review.report(session(), current_account(), program_id, round_id)
@@ -142,6 +153,7 @@ class RoundReport(MethodView):
 class RoundDiscard(MethodView):
     @policy("coordinator")
     @blp.response(200, RoundSchema)
+    @blp.alt_response(409, problem("The round is published, discarded or still running"))
     def post(self, program_id: int, round_id: int) -> Any:
         """Discard a round that will not be published."""
         return round_runs.discard(session(), current_account(), program_id, round_id)
@@ -152,7 +164,7 @@ class RoundPublish(MethodView):
     @policy("coordinator")
     @blp.arguments(IdempotencyHeaderSchema(), location="headers")
     @blp.response(200, PublishedRoundSchema)
-    @blp.alt_response(409, description="Not proposed any more, or stale pairs (listed)")
+    @blp.alt_response(409, "StaleRound")
     def post(self, headers: dict[str, Any], program_id: int, round_id: int) -> Any:
         """Publish a proposed round: its pairs become match proposals, all or none."""
         return publishing.publish(
@@ -180,6 +192,7 @@ class Constraints(MethodView):
     @policy("coordinator")
     @blp.arguments(ConstraintCreateSchema())
     @blp.response(201, ConstraintSchema)
+    @blp.alt_response(409, problem("The pair has a constraint, or the mentee is pinned already"))
     def post(self, data: dict[str, Any], program_id: int) -> Any:
         """Pin a pair (must pair) or forbid it (never pair) in the next rounds."""
         return constraints.add(session(), current_account(), program_id, data)

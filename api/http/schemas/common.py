@@ -36,7 +36,8 @@ def word(enum: type[StrEnum], **kw: Any) -> fields.String:
     """An output field holding one word of a vocabulary: documented as an enum."""
     kw.setdefault("required", True)
     metadata = dict(kw.pop("metadata", {}))
-    metadata["enum"] = list(values(enum))
+    # OpenAPI 3.0: a nullable enum lists null among its values.
+    metadata["enum"] = list(values(enum)) + ([None] if kw.get("allow_none") else [])
     return fields.String(metadata=metadata, **kw)
 
 

@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 from api.domain.vocabulary import Closer, MatchStatus, Side, Signal, values
 from api.http.schemas.common import PersonRefSchema, word
 from api.http.schemas.profiles import NeedSchema, StrengthSchema, WindowSchema
+from api.http.schemas.rounds import ExplanationSchema
 
 
 class SharedProfileSchema(Schema):
@@ -26,7 +27,7 @@ class SharedProfileSchema(Schema):
 
 class WhySchema(Schema):
     score = fields.Float(required=True)
-    breakdown = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    breakdown = fields.Nested(ExplanationSchema, required=True)
     covered_needs = fields.List(fields.String(), required=True)
     shared_languages = fields.List(fields.String(), required=True)
 

@@ -4,9 +4,83 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from api.domain.vocabulary import ConstraintKind, RoundKind, RoundStatus, values
+from api.domain.vocabulary import CRITERIA, ConstraintKind, RoundKind, RoundStatus, values
 from api.http.schemas.common import ID_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, PersonRefSchema, word
-from api.http.schemas.settings import RoundStartSchema
+from api.http.schemas.settings import ProgramSettingsOutSchema, RoundStartSchema
+
+#: A pair's score per criterion, each in [0, 1] (unpenalised).
+ExplanationSchema = type(
+    "ExplanationSchema",
+    (Schema,),
+    {
+        "__doc__": "A pair's score per criterion, each in [0, 1].",
+        **{c: fields.Float(required=True) for c in CRITERIA},
+    },
+)
+
+
+class MentorLoadSchema(Schema):
+    histogram = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "Load (as a string) -> number of mentors"},
+    )
+    max = fields.Integer(required=True)
+    mean = fields.Float(required=True)
+    utilisation = fields.Float(
+        required=True, metadata={"description": "Total load / total capacity"}
+    )
+    new_max = fields.Integer(
+        required=True, metadata={"description": "Most new mentees given to one mentor"}
+    )
+
+
+class PhaseSecondsSchema(Schema):
+    load = fields.Float(required=True)
+    match = fields.Float(required=True)
+    persist = fields.Float(required=True)
+
+
+class RoundStatsSchema(Schema):
+    """A round's figures (the matcher's statistics, and the service's). Figures added in
+    later versions are absent from the stats of older rounds, so none is required."""
+
+    objective = fields.String()
+    mentee_count = fields.Integer()
+    mentor_count = fields.Integer()
+    matched_count = fields.Integer()
+    pinned_count = fields.Integer()
+    match_rate = fields.Float()
+    total_score = fields.Float(allow_none=True)
+    mean_score = fields.Float(allow_none=True)
+    min_score = fields.Float(allow_none=True)
+    objective_total = fields.Float()
+    fair_min_score = fields.Float(allow_none=True)
+    needs_coverage = fields.Float(allow_none=True)
+    mentor_load = fields.Nested(MentorLoadSchema)
+    blocking_pairs = fields.Integer(
+        metadata={"description": "Mentee and mentor who would both rather be together"}
+    )
+    feasible_pairs = fields.Integer()
+    score_resolution = fields.Float()
+    waiting_classes = fields.Integer()
+    solver = fields.String()
+    scoring_seconds = fields.Float()
+    solve_seconds = fields.Float()
+    total_seconds = fields.Float()
+    certified_optimal = fields.Boolean()
+    pricing_rounds = fields.Integer()
+    pairs_considered = fields.Integer()
+    first_solve_gap = fields.Float()
+    excluded_mentees = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "Mentees left out of the pool, by reason"},
+    )
+    phase_seconds = fields.Nested(PhaseSecondsSchema)
+    rematch = fields.Dict(metadata={"description": "Nightly rematch rounds: the run's summary"})
+
 
 __all__ = ["RoundStartSchema"]
 
@@ -24,11 +98,14 @@ class RoundSchema(Schema):
         RoundStatus,
         metadata={"description": "queued, running, proposed, published, failed or discarded"},
     )
-    parameters = fields.Dict(
-        required=True, metadata={"description": "Settings snapshot used by the round"}
+    parameters = fields.Nested(
+        ProgramSettingsOutSchema,
+        required=True,
+        attribute="settings",
+        metadata={"description": "The settings the round ran with (the program's, overridden)"},
     )
     progress = fields.Nested(ProgressSchema, required=True)
-    stats = fields.Dict(required=True, allow_none=True)
+    stats = fields.Nested(RoundStatsSchema, required=True, allow_none=True)
     error = fields.Dict(
         required=True, allow_none=True, metadata={"description": "Problem detail on failure"}
     )
@@ -56,7 +133,7 @@ class RoundPairSchema(Schema):
     mentee = fields.Nested(PersonRefSchema, required=True)
     mentor = fields.Nested(PersonRefSchema, required=True)
     score = fields.Float(required=True)
-    breakdown = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    breakdown = fields.Nested(ExplanationSchema, required=True)
     pinned = fields.Boolean(required=True)
     covered_needs = fields.List(fields.Nested(CoveredNeedSchema), required=True)
     shared_languages = fields.List(fields.String(), required=True)
@@ -98,7 +175,7 @@ class InfeasiblePinSchema(Schema):
 class RoundReportSchema(Schema):
     round_id = fields.Integer(required=True, attribute="id")
     status = word(RoundStatus)
-    stats = fields.Dict(required=True, allow_none=True)
+    stats = fields.Nested(RoundStatsSchema, required=True, allow_none=True)
     unmatched_by_reason = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     infeasible_pins = fields.List(fields.Nested(InfeasiblePinSchema), required=True)
 
