@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -15,6 +16,17 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+#: (url rule, method, status) of every answer the tests' apps gave in this run; the
+#: contract test (run last) checks each against the OpenAPI document.
+ANSWERS: list[tuple[str, str, int]] = []
+
+
+def _record_answer(response: Any) -> Any:
+    from flask import request
+
+    if request.url_rule is not None:
+        ANSWERS.append((request.url_rule.rule, request.method, response.status_code))
+    return response
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -77,6 +89,8 @@ def app(engine: Engine, session_factory: sessionmaker[Session], tmp_path: object
             "RATELIMIT_ENABLED": False,
         }
     )
+    # Registered first, so it runs last: it sees the final answer.
+    flask_app.after_request_funcs.setdefault(None, []).insert(0, _record_answer)
     db = database(flask_app)
     db.dispose()
     db.engine = engine

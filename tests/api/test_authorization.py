@@ -92,9 +92,12 @@ def test_every_route_declares_a_policy(app):
     assert len(found) >= 45
 
 
-def test_the_authorization_matrix_holds_for_every_route_and_role(
-    app, client, world, session, connection
-):
+def matrix_cells(app, client, world, session, connection):
+    """Every route called as every role: yields (method, path, policy, role, response).
+
+    Each call runs in a savepoint rolled back afterwards: no call sees another's writes
+    (a DELETE /me or /tokens/current would otherwise end the matrix).
+    """
     p = world["program"]
     people = world["people"]
     match = session.scalar(select(Match).where(Match.round_id == world["round_id"]))
@@ -108,37 +111,42 @@ def test_the_authorization_matrix_holds_for_every_route_and_role(
         "constraint_id": constraint.id,
         "account_id": people["coordinator"]["id"],
     }
-    cells = failures = 0
-    problems = []
     for rule, method, policy in routes(app):
         path = rule.rule
         for name, value in values.items():
             path = path.replace(f"<int:{name}>", str(value))
         for role in ROLES:
             headers = {} if role == "anonymous" else dict(people[role]["headers"])
-            # Each call runs in a savepoint rolled back afterwards: no call sees another's
-            # writes (a DELETE /me or /tokens/current would otherwise end the matrix).
             savepoint = connection.begin_nested()
             kwargs = {"headers": headers}
             if method in ("POST", "PUT", "PATCH"):
                 kwargs["json"] = {}
             r = client.open(path, method=method, **kwargs)
             savepoint.rollback()
-            cells += 1
-            expected = MATRIX[policy][role]
-            body = r.get_json(silent=True) or {}
-            denied_404 = r.status_code == 404 and DENIAL_DETAIL.match(body.get("detail", ""))
-            if expected is ALLOWED:
-                # (/readyz is 503 here: the test schema comes from create_all, not Alembic.)
-                server_error = r.status_code >= 500 and path != "/readyz"
-                ok = r.status_code not in (401, 403) and not denied_404 and not server_error
-            else:
-                ok = r.status_code == expected
-            if not ok:
-                failures += 1
-                problems.append(
-                    f"{method} {path} as {role} ({policy}): got {r.status_code}, "
-                    f"expected {'allowed' if expected is ALLOWED else expected}"
-                )
+            yield method, path, policy, role, r
+
+
+def test_the_authorization_matrix_holds_for_every_route_and_role(
+    app, client, world, session, connection
+):
+    cells = failures = 0
+    problems = []
+    for method, path, policy, role, r in matrix_cells(app, client, world, session, connection):
+        cells += 1
+        expected = MATRIX[policy][role]
+        body = r.get_json(silent=True) or {}
+        denied_404 = r.status_code == 404 and DENIAL_DETAIL.match(body.get("detail", ""))
+        if expected is ALLOWED:
+            # (/readyz is 503 here: the test schema comes from create_all, not Alembic.)
+            server_error = r.status_code >= 500 and path != "/readyz"
+            ok = r.status_code not in (401, 403) and not denied_404 and not server_error
+        else:
+            ok = r.status_code == expected
+        if not ok:
+            failures += 1
+            problems.append(
+                f"{method} {path} as {role} ({policy}): got {r.status_code}, "
+                f"expected {'allowed' if expected is ALLOWED else expected}"
+            )
     print(f"\nauthorization matrix: {cells} cells checked, {failures} failures")
     assert not problems, "\n".join(problems)

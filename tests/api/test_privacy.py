@@ -165,10 +165,12 @@ def test_erasure_removes_every_personal_value_and_keeps_anonymous_statistics(
     assert all(m in before for m in planted), [m for m in planted if m not in before]
     matches_before = session.scalar(select(func.count()).select_from(Match))
 
-    assert_problem(
+    # 403, not 401: the caller stays logged in; only the confirmation was wrong.
+    wrong = assert_problem(
         client.delete("/api/v1/me", json={"password": "wrong-password"}, headers=owner["headers"]),
-        401,
+        403,
     )
+    assert wrong["type"] == "urn:peermatch:problem:wrong-password"
     r = client.delete("/api/v1/me", json={"password": PASSWORD}, headers=owner["headers"])
     assert r.status_code == 204
     session.expire_all()
