@@ -15,11 +15,16 @@ from api.http.schemas.matches import (
     AttentionSchema,
     CheckInCreateSchema,
     CheckInSchema,
+    CoordinatorCloseSchema,
     DeclineSchema,
     EndSchema,
+    FunnelSchema,
     MatchSchema,
+    ProgramMatchPageSchema,
+    ProgramMatchQuerySchema,
+    ProgramMatchSchema,
 )
-from api.services import attention, relationships
+from api.services import attention, funnel, program_matches, relationships
 
 blp = Blueprint("matches", __name__, url_prefix="/api/v1", description="Relationships")
 
@@ -86,3 +91,50 @@ class Attention(MethodView):
         return attention.needs_attention(
             session(), current_account(), program_id, query["weeks"], query["low_rating"]
         )
+
+
+@blp.route("/programs/<int:program_id>/matches")
+class ProgramMatches(MethodView):
+    @policy("coordinator")
+    @blp.arguments(ProgramMatchQuerySchema(), location="query")
+    @blp.response(200, ProgramMatchPageSchema)
+    def get(self, query: dict[str, Any], program_id: int) -> Any:
+        """The program's matches, newest first, by status (coordinators)."""
+        return program_matches.list_matches(session(), current_account(), program_id, query)
+
+
+@blp.route("/programs/<int:program_id>/matches/<int:match_id>/cancel")
+class ProgramMatchCancel(MethodView):
+    @policy("coordinator")
+    @blp.arguments(CoordinatorCloseSchema())
+    @blp.response(200, ProgramMatchSchema)
+    @blp.alt_response(404, problem("No such match in this program"))
+    @blp.alt_response(409, problem("Not a proposal any more (current_status says what it is)"))
+    def post(self, data: dict[str, Any], program_id: int, match_id: int) -> Any:
+        """Cancel a proposal, with a reason (coordinators)."""
+        return program_matches.cancel(
+            session(), current_account(), program_id, match_id, data["reason"]
+        )
+
+
+@blp.route("/programs/<int:program_id>/matches/<int:match_id>/end")
+class ProgramMatchEnd(MethodView):
+    @policy("coordinator")
+    @blp.arguments(CoordinatorCloseSchema())
+    @blp.response(200, ProgramMatchSchema)
+    @blp.alt_response(404, problem("No such match in this program"))
+    @blp.alt_response(409, problem("Not an active relationship (current_status says what it is)"))
+    def post(self, data: dict[str, Any], program_id: int, match_id: int) -> Any:
+        """End an active relationship, with a reason (coordinators)."""
+        return program_matches.end(
+            session(), current_account(), program_id, match_id, data["reason"]
+        )
+
+
+@blp.route("/programs/<int:program_id>/funnel")
+class Funnel(MethodView):
+    @policy("coordinator")
+    @blp.response(200, FunnelSchema)
+    def get(self, program_id: int) -> Any:
+        """The program's funnel: stages, waiting reasons, rates, per round (coordinators)."""
+        return funnel.funnel(session(), current_account(), program_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.domain.vocabulary import Closer, MatchStatus, Side, Signal, values
-from api.http.schemas.common import PersonRefSchema, word
+from api.http.schemas.common import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, PersonRefSchema, word
 from api.http.schemas.profiles import NeedSchema, StrengthSchema, WindowSchema
 from api.http.schemas.rounds import ExplanationSchema
 
@@ -107,3 +107,111 @@ class AttentionSchema(Schema):
     activated_at = fields.DateTime(required=True, allow_none=True)
     last_check_in_at = fields.DateTime(required=True, allow_none=True)
     check_ins = fields.List(fields.Nested(AttentionCheckInSchema), required=True)
+
+
+# --- the program's matches, for coordinators ----------------------------------------------
+
+
+class ProgramMatchQuerySchema(Schema):
+    status = fields.List(
+        fields.String(validate=validate.OneOf(values(MatchStatus))),
+        metadata={"description": "Only matches in these statuses (repeat the parameter)"},
+    )
+    limit = fields.Integer(
+        load_default=PAGE_SIZE_DEFAULT, validate=validate.Range(1, PAGE_SIZE_MAX)
+    )
+    cursor = fields.String(validate=validate.Length(1, 200))
+
+
+class ProgramMatchSchema(Schema):
+    id = fields.Integer(required=True)
+    round_id = fields.Integer(required=True)
+    status = word(MatchStatus)
+    score = fields.Float(required=True)
+    mentee = fields.Nested(PersonRefSchema, required=True)
+    mentor = fields.Nested(PersonRefSchema, required=True)
+    proposed_at = fields.DateTime(required=True)
+    expires_at = fields.DateTime(required=True)
+    mentee_accepted = fields.Boolean(required=True)
+    mentor_accepted = fields.Boolean(required=True)
+    activated_at = fields.DateTime(required=True, allow_none=True)
+    closed_at = fields.DateTime(required=True, allow_none=True)
+    closed_by = word(Closer, allow_none=True)
+    close_reason = fields.String(required=True, allow_none=True)
+    last_check_in = fields.Nested(AttentionCheckInSchema, required=True, allow_none=True)
+
+
+class ProgramMatchPageSchema(Schema):
+    items = fields.List(fields.Nested(ProgramMatchSchema), required=True)
+    next_cursor = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Pass as `cursor` for the next page"},
+    )
+
+
+class CoordinatorCloseSchema(Schema):
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(1, 1000),
+        metadata={"description": "Why; the partners are told that a coordinator closed it"},
+    )
+
+
+class RatesSchema(Schema):
+    acceptance = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Proposals both partners accepted / proposals answered"},
+    )
+    expiry = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Proposals that expired unanswered / proposals closed"},
+    )
+
+
+class DurationsSchema(Schema):
+    median = fields.Float(required=True, allow_none=True)
+    p90 = fields.Float(required=True, allow_none=True)
+    count = fields.Integer(required=True)
+
+
+def _counts(description: str) -> fields.Dict:
+    return fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": description},
+    )
+
+
+class RoundFunnelSchema(Schema):
+    round_id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    published_at = fields.DateTime(required=True, allow_none=True)
+    matches = _counts("The round's matches by status now")
+    rates = fields.Nested(RatesSchema, required=True)
+
+
+class FunnelSchema(Schema):
+    participants = _counts(
+        "joined, profile_complete, mentees and mentors (complete profiles), paused, withdrawn"
+    )
+    waiting = fields.Integer(
+        required=True,
+        metadata={"description": "Active mentees with a complete profile and no live match"},
+    )
+    waiting_by_reason = _counts(
+        "The last round's reason (no_feasible_mentor, capacity_taken, ...), else how "
+        "their last match closed (after_declined, after_expired, ...), else "
+        "not_yet_in_a_round"
+    )
+    matches = _counts("Matches by status")
+    rates = fields.Nested(RatesSchema, required=True)
+    days_to_first_proposal = fields.Nested(
+        DurationsSchema,
+        required=True,
+        metadata={"description": "From a complete profile to the first proposal"},
+    )
+    rounds = fields.List(fields.Nested(RoundFunnelSchema), required=True)
