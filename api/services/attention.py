@@ -13,28 +13,18 @@ from api.adapters.db import utcnow
 from api.adapters.models import Account, CheckIn, Match, Participant
 from api.domain.vocabulary import MatchStatus, Side, Signal
 from api.services import access
+from api.services.program_matches import ProgramMatch
 
 
 @dataclass(frozen=True)
-class AttentionItem:
-    match: Match
+class AttentionItem(ProgramMatch):
+    """An active match and why it needs attention."""
+
     reasons: list[str]
 
     @property
     def match_id(self) -> int:
         return self.match.id
-
-    @property
-    def mentee(self) -> Participant:
-        return self.match.mentee
-
-    @property
-    def mentor(self) -> Participant:
-        return self.match.mentor
-
-    @property
-    def activated_at(self) -> datetime | None:
-        return self.match.activated_at
 
     @property
     def last_check_in_at(self) -> datetime | None:

@@ -26,15 +26,8 @@ class ProgramMatch:
     match: Match
 
     def __getattr__(self, name: str) -> Any:
+        # The match's own fields and both people (mentee, mentor), for the schema.
         return getattr(self.match, name)
-
-    @property
-    def mentee(self) -> Participant:
-        return self.match.mentee
-
-    @property
-    def mentor(self) -> Participant:
-        return self.match.mentor
 
     @property
     def last_check_in(self) -> CheckIn | None:
