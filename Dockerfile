@@ -9,7 +9,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN useradd --create-home --uid 10001 peermatch
 
-COPY pyproject.toml README.md alembic.ini ./
+COPY pyproject.toml README.md alembic.ini gunicorn.conf.py ./
 COPY matcher ./matcher
 COPY api ./api
 COPY seed_data ./seed_data

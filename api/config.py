@@ -70,6 +70,51 @@ class Settings:
     REMATCH_CRON: str = field(
         default_factory=lambda: os.environ.get("REMATCH_CRON") or "30 2 * * *"
     )
+    # --- messages ----------------------------------------------------------------------
+    #: smtp://user:pass@host:587?starttls=true, smtps://host:465; unset: .eml files in
+    #: OUTBOX_DIR (the embedded default, no server needed).
+    SMTP_URL: str | None = field(default_factory=lambda: os.environ.get("SMTP_URL") or None)
+    SMTP_TIMEOUT_SECONDS: int = field(default_factory=lambda: _int("SMTP_TIMEOUT_SECONDS", 30))
+    OUTBOX_DIR: str = field(
+        default_factory=lambda: os.environ.get("OUTBOX_DIR") or str(INSTANCE_DIR / "outbox")
+    )
+    MAIL_FROM: str = field(
+        default_factory=lambda: os.environ.get("MAIL_FROM") or "peermatch <peermatch@localhost>"
+    )
+    #: Where the links in messages point (the address people open the service at).
+    PUBLIC_URL: str = field(
+        default_factory=lambda: (os.environ.get("PUBLIC_URL") or "http://127.0.0.1:5000").rstrip(
+            "/"
+        )
+    )
+    INVITATION_TTL_HOURS: int = field(default_factory=lambda: _int("INVITATION_TTL_HOURS", 14 * 24))
+    PASSWORD_RESET_TTL_MINUTES: int = field(
+        default_factory=lambda: _int("PASSWORD_RESET_TTL_MINUTES", 60)
+    )
+    #: Attempts to deliver one message before it is marked failed.
+    OUTBOX_MAX_ATTEMPTS: int = field(default_factory=lambda: _int("OUTBOX_MAX_ATTEMPTS", 6))
+    #: First retry after this; each further one waits twice as long (at most 6 hours).
+    OUTBOX_RETRY_SECONDS: int = field(default_factory=lambda: _int("OUTBOX_RETRY_SECONDS", 60))
+    #: A sender holds the messages it took this long; a dead sender's are then retried.
+    OUTBOX_LEASE_SECONDS: int = field(default_factory=lambda: _int("OUTBOX_LEASE_SECONDS", 300))
+    OUTBOX_BATCH: int = field(default_factory=lambda: _int("OUTBOX_BATCH", 50))
+    #: Without REDIS_URL: deliver after the commit on a thread of the process ("thread",
+    #: the answer does not wait), before the answer leaves ("sync": tests, scripts), or
+    #: not at all ("off": `peermatch outbox deliver` runs from cron).
+    OUTBOX_INLINE: str = field(default_factory=lambda: os.environ.get("OUTBOX_INLINE") or "thread")
+    #: When the scheduler looks for due reminders, check-in prompts and digests.
+    NOTIFY_CRON: str = field(default_factory=lambda: os.environ.get("NOTIFY_CRON") or "0 * * * *")
+    #: Seconds between the scheduler's sweeps of due (retried, leased-out) messages.
+    OUTBOX_SWEEP_SECONDS: int = field(default_factory=lambda: _int("OUTBOX_SWEEP_SECONDS", 60))
+    PASSWORD_RESET_RATE_LIMIT: str = field(
+        default_factory=lambda: (
+            os.environ.get("PASSWORD_RESET_RATE_LIMIT") or "5 per minute;30 per hour"
+        )
+    )
+    #: Request body limit of the CSV import (its 5,000 rows fit well inside).
+    IMPORT_MAX_BYTES: int = field(
+        default_factory=lambda: _int("IMPORT_MAX_BYTES", 16 * 1024 * 1024)
+    )
 
     def as_flask_config(self) -> dict[str, Any]:
         return {
@@ -88,6 +133,22 @@ class Settings:
             "REGISTER_RATE_LIMIT": self.REGISTER_RATE_LIMIT,
             "MAX_ROUND_SIZE": self.MAX_ROUND_SIZE,
             "REMATCH_CRON": self.REMATCH_CRON,
+            "SMTP_URL": self.SMTP_URL,
+            "SMTP_TIMEOUT_SECONDS": self.SMTP_TIMEOUT_SECONDS,
+            "OUTBOX_DIR": self.OUTBOX_DIR,
+            "MAIL_FROM": self.MAIL_FROM,
+            "PUBLIC_URL": self.PUBLIC_URL,
+            "INVITATION_TTL_HOURS": self.INVITATION_TTL_HOURS,
+            "PASSWORD_RESET_TTL_MINUTES": self.PASSWORD_RESET_TTL_MINUTES,
+            "OUTBOX_MAX_ATTEMPTS": self.OUTBOX_MAX_ATTEMPTS,
+            "OUTBOX_RETRY_SECONDS": self.OUTBOX_RETRY_SECONDS,
+            "OUTBOX_LEASE_SECONDS": self.OUTBOX_LEASE_SECONDS,
+            "OUTBOX_BATCH": self.OUTBOX_BATCH,
+            "OUTBOX_INLINE": self.OUTBOX_INLINE,
+            "NOTIFY_CRON": self.NOTIFY_CRON,
+            "OUTBOX_SWEEP_SECONDS": self.OUTBOX_SWEEP_SECONDS,
+            "PASSWORD_RESET_RATE_LIMIT": self.PASSWORD_RESET_RATE_LIMIT,
+            "IMPORT_MAX_BYTES": self.IMPORT_MAX_BYTES,
             # flask-smorest / OpenAPI
             "API_TITLE": "peermatch",
             "API_VERSION": "v1",

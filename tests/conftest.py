@@ -29,6 +29,16 @@ def _record_answer(response: Any) -> Any:
     return response
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Every app and subprocess the tests start keeps its messages in a folder of the run
+    # (never ./instance/outbox), delivered before the answer leaves (no threads behind
+    # a test's back); a test's own config or env still says otherwise.
+    import tempfile
+
+    os.environ.setdefault("OUTBOX_DIR", tempfile.mkdtemp(prefix="peermatch-test-outbox-"))
+    os.environ.setdefault("OUTBOX_INLINE", "sync")
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     from sqlalchemy.engine import make_url
 
@@ -87,6 +97,11 @@ def app(engine: Engine, session_factory: sessionmaker[Session], tmp_path: object
             # Fixtures register and log in many people from one address; the limits
             # have a test of their own.
             "RATELIMIT_ENABLED": False,
+            # Messages go to files of the test's own folder, delivered before the answer
+            # leaves (tests/api/test_notifications.py runs a real SMTP server).
+            "SMTP_URL": None,
+            "OUTBOX_DIR": str(tmp_path / "outbox"),  # type: ignore[operator]
+            "OUTBOX_INLINE": "sync",
         }
     )
     # Registered first, so it runs last: it sees the final answer.
@@ -108,3 +123,20 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on 127.0.0.1 in this process (tests/mailbox.py)."""
+    from tests.mailbox import SmtpServer
+
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def mailbox(app: Flask, smtp):
+    """The app's messages go to the test SMTP server; its mailbox."""
+    app.config["SMTP_URL"] = smtp.url
+    app.extensions.pop("peermatch.delivery", None)
+    return smtp.mailbox

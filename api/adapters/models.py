@@ -29,7 +29,10 @@ from api.domain.vocabulary import (
     ConsentPurpose,
     ConstraintKind,
     CulturalPreference,
+    LinkPurpose,
     MatchStatus,
+    MessageKind,
+    OutboxStatus,
     ParticipantStatus,
     Role,
     RoundKind,
@@ -367,7 +370,7 @@ class Match(Base):
     mentor_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    closed_by: Mapped[str | None] = mapped_column(String(10))  # mentee, mentor, coordinator, system
+    closed_by: Mapped[str | None] = mapped_column(String(16))  # mentee, mentor, coordinator, system
     close_reason: Mapped[str | None] = mapped_column(Text)
 
     mentee: Mapped[Participant] = relationship(foreign_keys=[mentee_id])
@@ -433,3 +436,87 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     body: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+_DUE_MESSAGE = text(sql_in("status", OutboxStatus, frozenset({OutboxStatus.PENDING})))
+
+
+class OutboxMessage(Base):
+    """A notification to one account, written in the transaction of what caused it.
+
+    It carries references, never a body: the message is rendered when it is delivered
+    (`api.services.delivery`), so no link secret and no text waits in the database.
+    `dedupe_key` names the cause (`match.propose:<match>:<account>`): the same cause
+    never produces two messages for one person.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        CheckConstraint(sql_in("status", OutboxStatus), name="status"),
+        CheckConstraint(sql_in("kind", MessageKind), name="kind"),
+        # The senders look up pending messages by when they are due.
+        Index(
+            "ix_outbox_messages_due",
+            "next_attempt_at",
+            sqlite_where=_DUE_MESSAGE,
+            postgresql_where=_DUE_MESSAGE,
+        ),
+        Index("ix_outbox_messages_status_lease_until", "status", "lease_until"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10), default=OutboxStatus.PENDING.value)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Set when rendered: subjects name no person and no sensitive value.
+    subject: Mapped[str | None] = mapped_column(String(300))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A class of error (`smtp 451`, `connection refused`), never a server's text.
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LinkToken(Base):
+    """A link in a message: 256 random bits, stored only as their SHA-256; single use
+    (except unsubscribe links, which may be followed again)."""
+
+    __tablename__ = "link_tokens"
+    __table_args__ = (CheckConstraint(sql_in("purpose", LinkPurpose), name="purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"))
+    # Invitations: the role offered (mentor, mentee, both, coordinator); unsubscribe
+    # links: the setting they turn off.
+    scope: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class NotificationSettings(Base):
+    """Which optional messages an account gets (no row: all of them)."""
+
+    __tablename__ = "notification_settings"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    reminders: Mapped[bool] = mapped_column(Boolean, default=True)
+    check_in_prompts: Mapped[bool] = mapped_column(Boolean, default=True)
+    digests: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -14,8 +14,12 @@ from rq import Queue
 
 RUN_ROUND = "api.entrypoints.worker.run_round"
 NIGHTLY_REMATCH = "api.entrypoints.worker.nightly_rematch"
+DELIVER_OUTBOX = "api.entrypoints.worker.deliver_outbox"
+NOTIFY_DUE = "api.entrypoints.worker.notify_due"
 #: Longest a round may run on a worker before RQ stops it.
 ROUND_TIMEOUT_SECONDS = 3600
+#: Longest one delivery job runs (it stops when nothing is due; the next one goes on).
+DELIVERY_TIMEOUT_SECONDS = 1800
 
 
 class QueueError(Exception):
@@ -41,6 +45,20 @@ class RoundQueue:
                 timeout=ROUND_TIMEOUT_SECONDS,
                 job_id=f"round-{round_id}",
                 description=f"matching round {round_id}",
+            )
+        except RedisError as exc:
+            raise QueueError(str(type(exc).__name__)) from exc
+
+    def enqueue_delivery(self) -> None:
+        """A job that delivers the outbox's due messages (any worker; several are safe:
+        each message is leased to one of them)."""
+        try:
+            self.queue().enqueue_call(
+                DELIVER_OUTBOX,
+                timeout=DELIVERY_TIMEOUT_SECONDS,
+                description="deliver the notification outbox",
+                result_ttl=60,
+                failure_ttl=24 * 3600,
             )
         except RedisError as exc:
             raise QueueError(str(type(exc).__name__)) from exc

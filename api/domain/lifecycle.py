@@ -18,6 +18,14 @@ Match::
     end                active -> ended                  (a partner or a coordinator)
     close_on_erasure   proposed, accepted, active -> ended   (a partner erased their account)
 
+Outbox message::
+
+    claim      pending, sending -> sending   (a sender leases it; a lapsed lease too)
+    deliver    sending -> sent               (the SMTP server accepted it)
+    retry      sending -> pending            (refused or unreachable: later, with backoff)
+    fail       pending, sending -> failed    (attempts exhausted, or it cannot be built)
+    skip       pending, sending -> skipped   (nothing to say any more)
+
 Round::
 
     queue      -> queued                  (a coordinator starts one)
@@ -42,6 +50,7 @@ from api.domain.vocabulary import (
     LIVE_MATCH_STATUSES,
     OPEN_MATCH_STATUSES,
     MatchStatus,
+    OutboxStatus,
     RoundStatus,
 )
 
@@ -154,5 +163,17 @@ ROUND: Lifecycle[RoundStatus] = Lifecycle(
         Transition(
             "discard", frozenset({R.QUEUED, R.PROPOSED, R.FAILED}), R.DISCARDED, "discarded"
         ),
+    ],
+)
+
+OS = OutboxStatus
+OUTBOX: Lifecycle[OutboxStatus] = Lifecycle(
+    "Message",
+    [
+        Transition("claim", frozenset({OS.PENDING, OS.SENDING}), OS.SENDING, "claimed"),
+        Transition("deliver", frozenset({OS.SENDING}), OS.SENT, "sent"),
+        Transition("retry", frozenset({OS.SENDING}), OS.PENDING, "retried"),
+        Transition("fail", frozenset({OS.PENDING, OS.SENDING}), OS.FAILED, "failed"),
+        Transition("skip", frozenset({OS.PENDING, OS.SENDING}), OS.SKIPPED, "skipped"),
     ],
 )

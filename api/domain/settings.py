@@ -165,6 +165,20 @@ class ProgramSettings:
         minimum=1,
         maximum=60,
     )
+    reminder_days: int = _setting(
+        3,
+        "Days after a proposal was sent that a partner who has not answered gets one "
+        "reminder (0: no reminders; a reminder due after the proposal expires is not sent).",
+        minimum=0,
+        maximum=60,
+    )
+    checkin_every_weeks: int = _setting(
+        2,
+        "Weeks between the check-in prompts each partner of an active match gets "
+        "(0: no prompts); a partner who checked in during the period gets none.",
+        minimum=0,
+        maximum=26,
+    )
     waiting_class_days: float = _setting(
         1.0,
         "max_participation and fair prefer mentees who waited longer, comparing waiting "

@@ -119,6 +119,50 @@ class RematchPolicy(StrEnum):
     PUBLISH = "publish"
 
 
+class OutboxStatus(StrEnum):
+    """Where a notification is on its way out (`api.domain.lifecycle.OUTBOX`)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    #: Nothing to send any more (the match moved on, the person erased their account).
+    SKIPPED = "skipped"
+
+
+class MessageKind(StrEnum):
+    """What a notification says; each has its templates in `api/templates/messages/`."""
+
+    PROPOSAL = "proposal"
+    PARTNER_ANSWERED = "partner_answered"
+    ACTIVE = "active"
+    REMINDER = "reminder"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    ENDED = "ended"
+    CHECK_IN_DUE = "check_in_due"
+    DIGEST = "digest"
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"
+
+
+#: Messages a person may turn off (they carry List-Unsubscribe); the others always go.
+OPTIONAL_MESSAGES = {
+    MessageKind.REMINDER: "reminders",
+    MessageKind.CHECK_IN_DUE: "check_in_prompts",
+    MessageKind.DIGEST: "digests",
+}
+
+
+class LinkPurpose(StrEnum):
+    """What a link token in a message lets its holder do (once)."""
+
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"
+    MATCH_ANSWER = "match_answer"
+    UNSUBSCRIBE = "unsubscribe"
+
+
 class ProgramRole(StrEnum):
     """The caller's part in a program, as the program view says it."""
 

@@ -12,6 +12,7 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from api import config
 from api.adapters import migrate
+from api.domain.vocabulary import OutboxStatus, values
 from api.entrypoints import demo as demo_module
 from api.entrypoints import scheduler as scheduler_module
 from api.entrypoints import seeding
@@ -19,7 +20,10 @@ from api.entrypoints import worker as worker_module
 from api.errors import ApiError
 from api.http import app as http_app
 from api.http import context, database
+from api.http import delivery as http_delivery
 from api.services import accounts
+from api.services import notify as notify_service
+from api.services import outbox as outbox_service
 from api.services import rematch as rematch_service
 
 
@@ -150,6 +154,8 @@ def rematch(program_id: int | None, dry_run: bool, as_of: str | None) -> None:
         click.echo("no program has its rematch policy on")
     for summary in summaries:
         click.echo(summary.describe())
+    if not dry_run:
+        _deliver_now()
     if any(s.outcome == "failed" for s in summaries):
         raise SystemExit(1)
 
@@ -166,10 +172,80 @@ def scheduler(cron: str | None) -> None:
     jobs = context.round_queue()
     if jobs is None:
         raise click.ClickException("REDIS_URL is not set; use cron with `peermatch rematch`.")
-    scheduler_module.schedule_rematch(jobs, cron or current_app.config["REMATCH_CRON"])
+    scheduler_module.schedule_rematch(
+        jobs,
+        cron or current_app.config["REMATCH_CRON"],
+        notify_cron=current_app.config["NOTIFY_CRON"],
+        sweep_seconds=current_app.config["OUTBOX_SWEEP_SECONDS"],
+    )
 
 
-COMMANDS = (worker, rematch, scheduler, db_group, create_admin, seed, demo)
+def _deliver_now() -> None:
+    """Hand due messages to delivery: a worker job with REDIS_URL, here otherwise."""
+    jobs = context.round_queue()
+    if jobs is not None:
+        jobs.enqueue_delivery()
+        click.echo("delivery job queued for the workers")
+        return
+    if current_app.config.get("OUTBOX_INLINE") == "off":
+        click.echo("messages wait for `peermatch outbox deliver` (OUTBOX_INLINE=off)")
+        return
+    report = http_delivery.sender().deliver()
+    if report is not None:
+        click.echo(report.describe())
+
+
+@click.group("outbox", cls=AppGroup, invoke_without_command=True)
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(values(OutboxStatus)),
+    help="Only messages in this status (repeatable).",
+)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000))
+@click.pass_context
+@with_appcontext
+def outbox_group(ctx: click.Context, statuses: tuple[str, ...], limit: int) -> None:
+    """List the notification outbox, newest first (ids, kinds, statuses; no bodies)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    session = database.session()
+    counts = outbox_service.counts(session)
+    click.echo("outbox: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "empty"))
+    rows = outbox_service.listing(session, statuses, limit)
+    if rows:
+        click.echo(
+            f"{'id':>7} {'status':<8} {'kind':<17} {'account':>7} {'tries':>5} "
+            f"{'created (UTC)':<16} {'sent (UTC)':<16} subject / last error"
+        )
+    for m in rows:
+        click.echo(
+            f"{m.id:>7} {m.status:<8} {m.kind:<17} {m.account_id:>7} {m.attempts:>5} "
+            f"{m.created_at:%Y-%m-%d %H:%M} "
+            f"{(f'{m.sent_at:%Y-%m-%d %H:%M}' if m.sent_at else '-'):<16} "
+            f"{m.subject or '-'}{f'  [{m.last_error}]' if m.last_error else ''}"
+        )
+
+
+@outbox_group.command("deliver")
+def outbox_deliver() -> None:
+    """Deliver what is due now (retries included)."""
+    _deliver_now()
+
+
+@click.command("notify")
+@click.option("--due", is_flag=True, required=True, help="Find and send what is due now.")
+@click.option("--as-of", "as_of", help="The moment to act as of (ISO 8601; default now).")
+@with_appcontext
+def notify(due: bool, as_of: str | None) -> None:
+    """Reminders, check-in prompts and digests that are due (idempotent per period)."""
+    found = notify_service.due(database.session(), _as_of(as_of))
+    click.echo(found.describe())
+    _deliver_now()
+
+
+COMMANDS = (worker, rematch, scheduler, db_group, create_admin, seed, demo, outbox_group, notify)
 
 
 def register(app: Flask) -> None:

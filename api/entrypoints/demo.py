@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.serving import run_simple
+from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from api.adapters import migrate
 from api.adapters.models import Account, Program, Round
@@ -30,10 +30,19 @@ def run(app: Flask, host: str, port: int, serve: bool) -> None:
         f"OpenAPI:  {base}/api/openapi.json\n"
         f"Log in as the coordinator: {seeding.COORDINATOR_EMAIL} / {seeding.DEMO_PASSWORD}\n"
         f"or as any participant in seed_data/participants.json with the same password.\n"
+        f"{_mail_note(app)}\n"
     )
     if serve:
         # Werkzeug's server is enough for a local demo; production runs gunicorn (README).
-        run_simple(host, port, app, threaded=True)
+        run_simple(host, port, app, threaded=True, request_handler=_PathOnlyLog)
+
+
+class _PathOnlyLog(WSGIRequestHandler):
+    """Werkzeug's request log without query strings (message links carry tokens there)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path = self.path.split("?", 1)[0]
+        self.log("info", '"%s %s %s" %s %s', self.command, path, self.request_version, code, size)
 
 
 def _first_round() -> None:
@@ -60,4 +69,15 @@ def _first_round() -> None:
         f"{stats.get('mentee_count')} mentees matched, mean score "
         f"{stats.get('mean_score')}, {stats.get('blocking_pairs')} blocking pairs; review it "
         f"at /api/v1/programs/{program.id}/rounds/{done.id}/pairs"
+    )
+
+
+def _mail_note(app: Flask) -> str:
+    """Where the demo's messages go (invitations, proposals, resets ...)."""
+    if app.config.get("SMTP_URL"):
+        return "Messages: sent through the SMTP server of SMTP_URL (`peermatch outbox` lists them)."
+    return (
+        f"Messages: no SMTP_URL set, so every message is written as an .eml file to\n"
+        f"          {app.config['OUTBOX_DIR']} (open one with a mail program;\n"
+        f"          `peermatch outbox` lists them). Publish the round to see the proposals."
     )

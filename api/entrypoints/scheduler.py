@@ -1,14 +1,45 @@
-"""`peermatch scheduler`: RQ's cron scheduler enqueues the nightly rematch for workers."""
+"""`peermatch scheduler`: RQ's cron scheduler enqueues periodic jobs for the workers:
+the nightly rematch, the due reminders/check-in prompts/digests (NOTIFY_CRON), and a
+sweep of the outbox (every OUTBOX_SWEEP_SECONDS) that retries messages whose backoff is
+over or whose sender died."""
 
 from __future__ import annotations
 
 from rq.cron import CronScheduler
 
-from api.adapters.queue import ROUND_TIMEOUT_SECONDS, RoundQueue
-from api.entrypoints.worker import nightly_rematch
+from api.adapters.queue import DELIVERY_TIMEOUT_SECONDS, ROUND_TIMEOUT_SECONDS, RoundQueue
+from api.entrypoints.worker import deliver_outbox, nightly_rematch, notify_due
 
 
-def schedule_rematch(jobs: RoundQueue, cron: str) -> None:
-    scheduler = CronScheduler(connection=jobs.connection(), name="peermatch-rematch")
+def register(
+    scheduler: CronScheduler,
+    jobs: RoundQueue,
+    cron: str,
+    *,
+    notify_cron: str | None = None,
+    sweep_seconds: int | None = None,
+) -> None:
     scheduler.register(nightly_rematch, jobs.name, cron=cron, job_timeout=ROUND_TIMEOUT_SECONDS)
+    if notify_cron:
+        scheduler.register(
+            notify_due, jobs.name, cron=notify_cron, job_timeout=DELIVERY_TIMEOUT_SECONDS
+        )
+    if sweep_seconds:
+        scheduler.register(
+            deliver_outbox,
+            jobs.name,
+            interval=sweep_seconds,
+            job_timeout=DELIVERY_TIMEOUT_SECONDS,
+        )
+
+
+def schedule_rematch(
+    jobs: RoundQueue,
+    cron: str,
+    *,
+    notify_cron: str | None = None,
+    sweep_seconds: int | None = None,
+) -> None:
+    scheduler = CronScheduler(connection=jobs.connection(), name="peermatch-rematch")
+    register(scheduler, jobs, cron, notify_cron=notify_cron, sweep_seconds=sweep_seconds)
     scheduler.start()

@@ -1,7 +1,7 @@
 """The RQ worker (`peermatch worker`) and the jobs it runs.
 
 A job runs in the worker's work horse with a database of its own, built from the
-environment (`api.config`); no Flask app is needed to run a round.
+environment (`api.config`); no Flask app is needed to run a round or send messages.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from rq import Worker
 
 from api import config
 from api.adapters.db import Database, make_engine
-from api.adapters.queue import RoundQueue
-from api.services import rematch, round_runs
+from api.adapters.queue import QueueError, RoundQueue
+from api.services import delivery, notify, rematch, round_runs
 
 log = logging.getLogger("peermatch.jobs")
 
@@ -39,10 +39,41 @@ def nightly_rematch() -> None:
     try:
         for summary in rematch.run(db.engine):
             log.info("%s", summary.describe())
+        # Expiries and published proposals of the night: their messages go now.
+        delivery.deliver_due(db.session_factory, delivery.Delivery.from_config(config.load()))
+    finally:
+        db.dispose()
+
+
+def deliver_outbox() -> None:
+    """RQ job: deliver every due message of the outbox (leased, so jobs may overlap)."""
+    db = _database()
+    try:
+        report = delivery.deliver_due(
+            db.session_factory, delivery.Delivery.from_config(config.load())
+        )
+        log.info("%s", report.describe())
+    finally:
+        db.dispose()
+
+
+def notify_due() -> None:
+    """RQ job of the scheduler: write due reminders, check-in prompts, digests; send."""
+    db = _database()
+    try:
+        with db.session_factory() as session:
+            log.info("%s", notify.due(session).describe())
+        delivery.deliver_due(db.session_factory, delivery.Delivery.from_config(config.load()))
     finally:
         db.dispose()
 
 
 def work(jobs: RoundQueue, burst: bool) -> None:
+    # A worker that starts looks after what a dead one left: messages whose sender died
+    # are leased out again once their lease lapses.
+    try:
+        jobs.enqueue_delivery()
+    except QueueError as exc:
+        log.warning("no delivery sweep queued at start: %s", exc)
     worker = Worker([jobs.queue()], connection=jobs.connection())
     worker.work(burst=burst, logging_level="INFO")

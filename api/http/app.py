@@ -9,8 +9,16 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from api import config as config_module
-from api.http import database, hooks, limits, openapi, problems
-from api.http.resources import accounts, health, matches, profiles, programs, rounds
+from api.http import database, delivery, hooks, limits, openapi, pages, problems
+from api.http.resources import (
+    accounts,
+    health,
+    matches,
+    notifications,
+    profiles,
+    programs,
+    rounds,
+)
 
 
 class IdConverter(IntegerConverter):
@@ -38,8 +46,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     problems.init_app(app)
     limits.init_app(app)
     api = openapi.init_app(app)
-    for module in (health, accounts, programs, profiles, rounds, matches):
+    for module in (health, accounts, programs, profiles, rounds, matches, notifications):
         api.register_blueprint(module.blp)
     openapi.finish(api)
+    # HTML pages the links of messages open: not part of the API's document.
+    app.register_blueprint(pages.blp)
+    delivery.init_app(app)
     hooks.init_app(app)
     return app

@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from api.adapters.db import Database, make_engine, make_reader
+from api.services import outbox
 
 
 def init_app(app: Flask) -> None:
@@ -79,4 +80,9 @@ def _forget_flush(session: Session, transaction: SessionTransaction) -> None:
 def _close_session(_exc: BaseException | None) -> None:
     s = g.pop("db_session", None)
     if s is not None:
+        committed = outbox.take_committed(s)
         s.close()
+        # Messages written by this request are committed: hand them to delivery.
+        sender = current_app.extensions.get("peermatch.outbox")
+        if committed and sender is not None:
+            sender.kick()

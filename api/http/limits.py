@@ -6,9 +6,15 @@ and hosts; in memory otherwise (the embedded single-process setup).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
 
@@ -18,6 +24,17 @@ def login_key() -> str:
     body = request.get_json(silent=True)
     email = body.get("email") if isinstance(body, dict) else None
     return f"login:{str(email or '').strip().lower()}"
+
+
+def reset_key() -> str:
+    """Per email asked for, whatever the address (no mail bombing of one person)."""
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    return f"reset:{str(email or '').strip().lower()}"
+
+
+def password_reset_limit() -> str:
+    return str(_config("PASSWORD_RESET_RATE_LIMIT"))
 
 
 def login_limit() -> str:
@@ -34,6 +51,21 @@ def register_limit() -> str:
 
 def _config(key: str) -> object:
     return current_app.config[key]
+
+
+def body_limit(config_key: str) -> Callable[[F], F]:
+    """This view reads bodies up to the configured size (MAX_CONTENT_LENGTH elsewhere)."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            # Before anything reads the body (Flask 3.1: per request).
+            request.max_content_length = int(current_app.config[config_key])
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
 
 
 def init_app(app: Flask) -> None:

@@ -16,7 +16,7 @@ from api.adapters.models import Account, Participant, Program, ProgramCoordinato
 from api.errors import Conflict, Unauthorized, field_error
 
 
-def _check_password(email: str, password: str) -> None:
+def check_password(email: str, password: str) -> None:
     if not password.strip():
         raise field_error("password", "Must not be blank.")
     if password.lower() == email.lower():
@@ -24,9 +24,13 @@ def _check_password(email: str, password: str) -> None:
 
 
 def register(session: Session, *, email: str, password: str, display_name: str) -> Account:
-    _check_password(email, password)
+    check_password(email, password)
     if session.scalar(select(Account.id).where(Account.email == email)) is not None:
-        raise Conflict("An account with this email already exists.", errors={"email": ["taken"]})
+        raise Conflict(
+            "An account with this email already exists. If it is yours (perhaps created by "
+            "an invitation or an import), set its password with POST /api/v1/password-resets.",
+            errors={"email": ["taken"]},
+        )
     account = Account(email=email, display_name=display_name, password_hash=hash_password(password))
     session.add(account)
     try:
@@ -42,7 +46,7 @@ def register(session: Session, *, email: str, password: str, display_name: str) 
 def create_admin(session: Session, *, email: str, password: str, display_name: str) -> Account:
     """Create a platform admin, or promote an existing account (and reset its password)."""
     email = email.strip().lower()
-    _check_password(email, password)
+    check_password(email, password)
     account = session.scalar(select(Account).where(Account.email == email))
     if account is None:
         account = Account(email=email, display_name=display_name, password_hash="")
@@ -69,6 +73,11 @@ def log_in(session: Session, *, email: str, password: str, token_ttl: timedelta)
     assert account is not None
     if needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
+    return issue_token(session, account, token_ttl)
+
+
+def issue_token(session: Session, account: Account, token_ttl: timedelta) -> Issued:
+    """A new bearer token for the account (commits the caller's transaction)."""
     secret, digest = new_token()
     expires_at = utcnow() + token_ttl
     session.add(Token(account_id=account.id, token_hash=digest, expires_at=expires_at))

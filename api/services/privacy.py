@@ -18,14 +18,17 @@ from api.adapters.models import (
     ConsentRecord,
     Constraint,
     IdempotencyRecord,
+    LinkToken,
     Match,
+    NotificationSettings,
+    OutboxMessage,
     Participant,
     ParticipantTag,
     ProgramCoordinator,
     Round,
     Token,
 )
-from api.domain.vocabulary import Closer, ParticipantStatus
+from api.domain.vocabulary import Closer, OutboxStatus, ParticipantStatus
 from api.errors import Forbidden
 from api.services import accounts, relationships, status
 
@@ -90,6 +93,17 @@ def erase(session: Session, account: Account, password: str) -> None:
     _forget_email(session, old_email, program_ids)
     session.execute(delete(Token).where(Token.account_id == account.id))
     session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.account_id == account.id))
+    # Nothing more goes to this person: unsent messages, links and settings go.
+    session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.account_id == account.id,
+            OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+        )
+    )
+    session.execute(delete(LinkToken).where(LinkToken.account_id == account.id))
+    session.execute(
+        delete(NotificationSettings).where(NotificationSettings.account_id == account.id)
+    )
     session.execute(delete(ProgramCoordinator).where(ProgramCoordinator.account_id == account.id))
     account.email = f"erased-{account.id}@erased.invalid"
     account.display_name = ERASED_NAME

@@ -54,6 +54,7 @@ def write(
     data: dict[str, Any],
     *,
     partial: bool,
+    flush: bool = True,
 ) -> None:
     """Check a profile write against the program's rules and store it (no commit)."""
     checked = rules.check(
@@ -88,7 +89,8 @@ def write(
     if participant.profile_completed_at is None:
         participant.profile_completed_at = utcnow()
     participant.updated_at = utcnow()
-    session.flush()
+    if flush:
+        session.flush()
 
 
 def _set_tags(

@@ -15,7 +15,7 @@ from api.domain.errors import RuleViolation
 from api.domain.settings import ProgramSettings
 from api.domain.vocabulary import ProgramRole
 from api.errors import Conflict, NotFound, field_error
-from api.services import access
+from api.services import access, invitations, outbox
 
 _JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I look-alikes
 
@@ -153,12 +153,17 @@ def appoint_coordinator(session: Session, program_id: int, email: str) -> Progra
     if program is None:
         raise NotFound(f"Program {program_id} does not exist.")
     target = session.scalar(select(Account).where(Account.email == email))
+    newcomer = target is None or not target.password_hash
     if target is None:
-        raise field_error("email", "No account has this email; ask them to register first.")
+        # Invited: the account exists from now on; its owner sets the password from the
+        # link of the invitation message.
+        target = invitations.account_for(session, email)
     if session.get(ProgramCoordinator, (program.id, target.id)) is not None:
         raise Conflict("This account already coordinates the program.")
     row = ProgramCoordinator(program_id=program.id, account_id=target.id)
     session.add(row)
+    if newcomer:
+        outbox.write(session, [invitations.message(program, target, invitations.COORDINATOR)])
     session.commit()
     return row
 

@@ -18,9 +18,16 @@ from sqlalchemy.orm.attributes import set_committed_value
 from api.adapters.db import utcnow
 from api.adapters.models import Account, CheckIn, Match, Participant, ParticipantTag
 from api.domain.errors import IllegalTransition
-from api.domain.vocabulary import OPEN_MATCH_STATUSES, Closer, MatchStatus, Side, TagKind
+from api.domain.vocabulary import (
+    OPEN_MATCH_STATUSES,
+    Closer,
+    LinkPurpose,
+    MatchStatus,
+    Side,
+    TagKind,
+)
 from api.errors import Conflict
-from api.services import access, status
+from api.services import access, links, status
 
 NO_ANSWER = "no answer"
 
@@ -285,3 +292,31 @@ def check_in(session: Session, account: Account, match_id: int, data: dict[str, 
     session.commit()
     # The author sees what they sent, including their own note.
     return row
+
+
+# --- answering from the link of a message ---------------------------------------------
+
+ACCEPT, DECLINE = "accept", "decline"
+
+
+def by_link(session: Session, token: str) -> MatchView:
+    """The match an answer link is for, as its recipient sees it (changes nothing)."""
+    link = links.peek(session, token, LinkPurpose.MATCH_ANSWER)
+    account = session.get(Account, link.account_id)
+    if account is None or link.match_id is None:
+        raise links.LinkInvalid()
+    match, side = access.match_side(session, account, link.match_id)
+    return MatchView(match, side)
+
+
+def answer_by_link(session: Session, token: str, choice: str) -> MatchView:
+    """Accept or decline with the single-use token of a message's link."""
+    link = links.take(session, token, LinkPurpose.MATCH_ANSWER)
+    account = session.get(Account, link.account_id)
+    if account is None or link.match_id is None:
+        session.rollback()
+        raise links.LinkInvalid()
+    # The token's use and the answer commit together (or, refused, neither).
+    if choice == ACCEPT:
+        return accept(session, account, link.match_id)
+    return decline(session, account, link.match_id, None)

@@ -21,6 +21,7 @@ from sqlalchemy.orm.util import identity_key
 from api.adapters.models import Match, Round
 from api.domain.lifecycle import MATCH, ROUND, Event, Lifecycle
 from api.services import events
+from api.services import outbox as _outbox  # noqa: F401  (it listens to every change here)
 
 Entity = type[Match] | type[Round]
 _LIFECYCLES: dict[Any, Lifecycle[Any]] = {Match: MATCH, Round: ROUND}

@@ -247,3 +247,63 @@ def test_csv_imports_are_capped_in_rows(client, world, monkeypatch):
     )
     body = assert_problem(r, 422, "file")
     assert "At most 1 rows" in body["errors"]["file"][0]
+
+
+def test_no_sensitive_marker_reaches_the_outbox_the_sent_mail_or_the_logs(
+    app, client, world, session, session_factory, caplog
+):
+    """Special category data and check-in notes never appear in a message: not in what
+    the outbox stores, not in what leaves (every part decoded), not in the logs."""
+    import email
+    from datetime import timedelta
+    from email.policy import default
+    from pathlib import Path
+
+    from api.adapters.db import utcnow
+    from api.adapters.models import OutboxMessage
+    from api.http.delivery import sender
+    from api.services import notify
+
+    with caplog.at_level(logging.DEBUG):
+        match_id = plant(client, world)  # consent + markers, both accept: "active" mails
+        p = world["program"]
+        ch = world["people"]["coordinator"]["headers"]
+        # Reminders, check-in prompts and the coordinators' digest (which lists
+        # attention items: the drained signal, never the note).
+        with session_factory() as s:
+            notify.due(s, utcnow() + timedelta(weeks=5))
+        sender(app).deliver()
+        client.post(f"/api/v1/programs/{p['id']}/rounds", json={}, headers=ch)
+        client.post(
+            f"/api/v1/matches/{match_id}/end",
+            json={"reason": NOTE},  # a free-text reason is not repeated in messages either
+            headers=world["people"]["owner"]["headers"],
+        )
+        client.post("/api/v1/password-resets", json={"email": world["people"]["owner"]["email"]})
+    rows = session.scalars(select(OutboxMessage)).all()
+    kinds = {m.kind for m in rows}
+    assert {"proposal", "active", "check_in_due", "digest", "ended", "password_reset"} <= kinds
+    assert all(m.status == "sent" for m in rows), [(m.kind, m.status, m.last_error) for m in rows]
+    stored = "\n".join(f"{m.subject} {m.payload} {m.last_error}" for m in rows)
+    files = sorted(Path(app.config["OUTBOX_DIR"]).glob("*.eml"))
+    assert len(files) == len(rows)
+    sent = []
+    for f in files:
+        message = email.message_from_bytes(f.read_bytes(), policy=default)
+        sent.append(str(message))  # headers and the raw parts
+        for part in message.walk():
+            if not part.is_multipart():
+                content = part.get_content()
+                sent.append(content if isinstance(content, str) else content.decode())
+    logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    mail_text = "\n".join(sent)
+    # The messages did carry the partner's shareable profile (so the check has teeth).
+    assert world["people"]["owner"]["email"] in mail_text
+    hits = {
+        where: [
+            m for m in (CULTURE, WELLBEING, NOTE, "zqmarker") if m in text_.lower() or m in text_
+        ]
+        for where, text_ in (("outbox", stored), ("mail", mail_text), ("logs", logged))
+    }
+    print(f"\nmessages: {len(rows)} ({', '.join(sorted(kinds))}); marker hits: {hits}")
+    assert hits == {"outbox": [], "mail": [], "logs": []}

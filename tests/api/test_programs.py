@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from tests.api.conftest import TAXONOMY, assert_problem
 
 
@@ -193,10 +195,23 @@ def test_admins_appoint_and_remove_coordinators(client, admin, program, new_user
     assert_problem(client.get(f"/api/v1/programs/{program['id']}", headers=user["headers"]), 404)
 
 
-def test_appointing_an_unknown_email_names_the_field(client, admin, program):
+def test_appointing_an_unknown_email_invites_them_to_set_a_password(
+    client, admin, program, session
+):
+    from api.adapters.models import OutboxMessage
+
     r = client.post(
         f"/api/v1/programs/{program['id']}/coordinators",
         json={"email": "nobody@example.org"},
         headers=admin["headers"],
     )
-    assert_problem(r, 422, "email")
+    assert r.status_code == 201, r.json
+    sent = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.account_id == r.json["account_id"])
+    ).all()
+    assert [(m.kind, m.payload["role"], m.status) for m in sent] == [
+        ("invitation", "coordinator", "sent")
+    ]
+    # No usable password until they follow the link.
+    r = client.post("/api/v1/tokens", json={"email": "nobody@example.org", "password": "x" * 12})
+    assert_problem(r, 401)

@@ -95,6 +95,9 @@ def test_the_migrated_check_constraints_allow_exactly_the_vocabulary(empty_datab
         ("consent_records", "ck_consent_records_purpose"): v.ConsentPurpose,
         ("constraints", "ck_constraints_kind"): v.ConstraintKind,
         ("check_ins", "ck_check_ins_signal"): v.Signal,
+        ("outbox_messages", "ck_outbox_messages_status"): v.OutboxStatus,
+        ("outbox_messages", "ck_outbox_messages_kind"): v.MessageKind,
+        ("link_tokens", "ck_link_tokens_purpose"): v.LinkPurpose,
     }
     engine = make_engine(empty_database_url)
     try:

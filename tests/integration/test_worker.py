@@ -45,7 +45,7 @@ def _peermatch() -> str:
 
 
 @pytest.fixture
-def live(empty_database_url):
+def live(empty_database_url, tmp_path):
     """An app on a real, migrated database with the demo program seeded."""
     migrate.upgrade(empty_database_url)
     queue = f"peermatch-test-{uuid.uuid4().hex[:8]}"
@@ -55,6 +55,8 @@ def live(empty_database_url):
         "REDIS_URL": None,
         "RQ_QUEUE": queue,
         "RATELIMIT_ENABLED": False,
+        "OUTBOX_DIR": str(tmp_path / "outbox"),
+        "OUTBOX_INLINE": "sync",
     }
     app = create_app(config)
     with app.app_context():
@@ -96,6 +98,7 @@ def test_the_full_cycle_passes_with_a_real_rq_worker(live):
         "DATABASE_URL": live["url"],
         "REDIS_URL": REDIS_URL,
         "RQ_QUEUE": live["queue"],
+        "OUTBOX_DIR": live["app"].config["OUTBOX_DIR"],
     }
     runs = []
 

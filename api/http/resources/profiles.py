@@ -8,11 +8,11 @@ from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.http import csv_rows
+from api.http import csv_rows, limits
 from api.http.database import session
 from api.http.openapi import problem
 from api.http.policy import current_account, own_view_rows, policy
-from api.http.schemas.imports import CsvUploadSchema, ImportSummarySchema
+from api.http.schemas.imports import CsvUploadSchema, ImportQuerySchema, ImportSummarySchema
 from api.http.schemas.profiles import (
     ConsentGrantSchema,
     ConsentSchema,
@@ -102,13 +102,24 @@ class OwnResume(MethodView):
 @blp.route("/<int:program_id>/participants/import")
 class ParticipantImport(MethodView):
     @policy("coordinator")
+    @limits.body_limit("IMPORT_MAX_BYTES")
+    @blp.arguments(ImportQuerySchema(), location="query")
     @blp.arguments(CsvUploadSchema(), location="files")
     @blp.response(201, ImportSummarySchema)
+    @blp.alt_response(200, schema=ImportSummarySchema, description="dry_run: nothing written")
+    @blp.alt_response(413, problem("The file is larger than IMPORT_MAX_BYTES"))
     @blp.alt_response(422, "ImportInvalid")
-    def post(self, files: dict[str, Any], program_id: int) -> Any:
+    def post(self, query: dict[str, Any], files: dict[str, Any], program_id: int) -> Any:
         """Import participants from a CSV file (coordinators), all or nothing."""
-        rows = csv_rows.read(files["file"].read())
-        return csv_import.import_rows(session(), current_account(), program_id, rows)
+        summary = csv_import.import_rows(
+            session(),
+            current_account(),
+            program_id,
+            csv_rows.read_upload(files["file"]),
+            invite=query["invite"],
+            dry_run=query["dry_run"],
+        )
+        return (summary, 200) if summary.dry_run else summary
 
 
 @blp.route("/<int:program_id>/participants")

@@ -11,17 +11,19 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0003'
-down_revision: str | None = '0002'
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('matches', schema=None) as batch_op:
-        batch_op.create_index('ix_matches_status_expires_at', ['status', 'expires_at'], unique=False)
+    with op.batch_alter_table("matches", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_matches_status_expires_at", ["status", "expires_at"], unique=False
+        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('matches', schema=None) as batch_op:
-        batch_op.drop_index('ix_matches_status_expires_at')
+    with op.batch_alter_table("matches", schema=None) as batch_op:
+        batch_op.drop_index("ix_matches_status_expires_at")
