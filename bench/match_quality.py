@@ -1,0 +1,152 @@
+"""Match quality benchmark: what each objective gives a coordinator (prints its figures).
+
+For the synthetic cohorts 1,000 x 250 and 2,000 x 500 (``api.synthetic.cohort``) and the
+demo program (``seed_data/``, loaded into a temporary SQLite database and pooled as a
+round would pool it), solves the same problem under every objective and prints, per
+objective:
+
+* ``matched``: mentees matched, of the pool;
+* ``total`` / ``mean`` / ``min``: pair scores of the matching (reports keep the raw score);
+* ``Δtotal``: total against the best-fit optimum of the same participation
+  (``max_score`` restricted to the same matched count is not a separate objective, so the
+  reference is the ``max_score`` total when both match the same number, else blank);
+* ``no need``: pairs in which the mentor offers none of the mentee's needs;
+* ``blocking``: blocking pairs (a mentee and a mentor who would both rather have each
+  other than what they got);
+* ``mono`` / ``multi``: match rate of mentees who speak one language vs several;
+* ``solve``: seconds of ``Stats.solve_seconds`` (median of ``--repeat`` runs).
+
+Usage::
+
+    python bench/match_quality.py              # both cohorts and the demo
+    python bench/match_quality.py --quick      # 1,000 x 250 and the demo
+    python bench/match_quality.py --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import statistics
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import matcher  # noqa: E402
+from api.synthetic.cohort import cohort  # noqa: E402
+
+OBJECTIVES = tuple(sorted(matcher.OBJECTIVES))
+
+
+def demo_problem() -> matcher.Problem:
+    """The demo program's pool, as its first round would see it."""
+    from sqlalchemy import select
+
+    from api.adapters import migrate
+    from api.adapters.db import utcnow
+    from api.adapters.models import Program
+    from api.domain.settings import ProgramSettings
+    from api.entrypoints import seeding
+    from api.http import database
+    from api.http.app import create_app
+    from api.services import pool
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/demo.db"
+        app = create_app({"DATABASE_URL": url, "REDIS_URL": None, "TESTING": True})
+        with app.app_context():
+            migrate.upgrade(url)
+            session = database.session()
+            seeding.seed(session, seeding.resolve_dir(None))
+            program = session.scalar(
+                select(Program).where(Program.join_code == seeding.DEMO_JOIN_CODE)
+            )
+            assert program is not None
+            settings = ProgramSettings.from_stored(program.settings)
+            problem = pool.build_pool(session, program, settings, utcnow()).problem
+            session.close()
+            database.database(app).engine.dispose()
+    return problem
+
+
+def _needs_covered(mentee: matcher.Mentee, mentor: matcher.Mentor) -> bool:
+    offered = {tag for tag, _ in mentor.strengths}
+    return any(tag in offered for tag, _ in mentee.needs)
+
+
+def measure(problem: matcher.Problem, objective: str, repeat: int) -> dict[str, object]:
+    settings = dataclasses.replace(problem.settings, objective=objective)
+    run = dataclasses.replace(problem, settings=settings)
+    times: list[float] = []
+    result = None
+    for _ in range(repeat):
+        result = matcher.solve(run)
+        times.append(result.stats.solve_seconds)
+    assert result is not None
+    mentees = {m.id: m for m in problem.mentees}
+    mentors = {m.id: m for m in problem.mentors}
+    matched = {p.mentee_id for p in result.pairs}
+    mono = [m for m in problem.mentees if len(m.languages) <= 1]
+    multi = [m for m in problem.mentees if len(m.languages) > 1]
+    stats = result.stats
+    return {
+        "objective": objective,
+        "pool": len(problem.mentees),
+        "matched": stats.matched_count,
+        "total": stats.total_score or 0.0,
+        "mean": stats.mean_score or 0.0,
+        "min": stats.min_score or 0.0,
+        "no_need": sum(
+            1 for p in result.pairs if not _needs_covered(mentees[p.mentee_id], mentors[p.mentor_id])
+        ),
+        "blocking": stats.blocking_pairs,
+        "mono": _rate(mono, matched),
+        "multi": _rate(multi, matched),
+        "solve": statistics.median(times),
+    }
+
+
+def _rate(people: Iterable[matcher.Mentee], matched: set[int]) -> float:
+    group = list(people)
+    return sum(1 for m in group if m.id in matched) / len(group) if group else float("nan")
+
+
+def report(name: str, problem: matcher.Problem, repeat: int) -> None:
+    rows = [measure(problem, objective, repeat) for objective in OBJECTIVES]
+    best = {r["matched"]: r["total"] for r in rows if r["objective"] == "max_score"}
+    print(f"\n== {name}: {len(problem.mentees)} mentees x {len(problem.mentors)} mentors")
+    header = (
+        f"{'objective':<18} {'matched':>9} {'total':>9} {'Δtotal':>7} {'mean':>6} {'min':>6} "
+        f"{'no need':>7} {'blocking':>8} {'mono':>6} {'multi':>6} {'solve':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        ref = best.get(r["matched"])
+        delta = f"{100 * (float(r['total']) / ref - 1):+.1f}%" if ref else ""
+        print(
+            f"{r['objective']:<18} {r['matched']:>4}/{r['pool']:<4} {r['total']:>9.2f} "
+            f"{delta:>7} {r['mean']:>6.3f} {r['min']:>6.3f} {r['no_need']:>7} "
+            f"{r['blocking']:>8} {100 * float(r['mono']):>5.1f}% {100 * float(r['multi']):>5.1f}% "
+            f"{r['solve']:>6.2f}s"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="1,000 x 250 and the demo only")
+    parser.add_argument("--repeat", type=int, default=3, help="solves per objective (median)")
+    args = parser.parse_args()
+    sizes = [(1000, 250)] if args.quick else [(1000, 250), (2000, 500)]
+    for n, m in sizes:
+        report(f"synthetic {n} x {m}", cohort(n, m, seed=0), args.repeat)
+    report("demo program (seed_data/)", demo_problem(), args.repeat)
+
+
+if __name__ == "__main__":
+    main()
