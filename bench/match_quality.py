@@ -102,7 +102,9 @@ def measure(problem: matcher.Problem, objective: str, repeat: int) -> dict[str, 
         "mean": stats.mean_score or 0.0,
         "min": stats.min_score or 0.0,
         "no_need": sum(
-            1 for p in result.pairs if not _needs_covered(mentees[p.mentee_id], mentors[p.mentor_id])
+            1
+            for p in result.pairs
+            if not _needs_covered(mentees[p.mentee_id], mentors[p.mentor_id])
         ),
         "blocking": stats.blocking_pairs,
         "mono": _rate(mono, matched),
