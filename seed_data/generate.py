@@ -14,6 +14,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import random
 import sys
@@ -21,6 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 SEED = 20260112
 OUT_DIR = Path(__file__).resolve().parent
@@ -713,8 +715,49 @@ def assign_managers(rng: random.Random, people: list[dict[str, Any]], taken: set
             report["profile"]["manager_email"] = mgr["email"]
 
 
+#: A northern winter and a northern summer week: a named partner must share the program's
+#: minimum weekly time in both, whatever daylight saving does, so the preference applies.
+_REFERENCE_MONDAYS = (dt.date(2026, 1, 12), dt.date(2026, 7, 13))
+
+
+def utc_minutes(profile: dict[str, Any], monday: dt.date) -> set[int]:
+    """The minutes of the week of `monday` (0 = Monday 00:00 UTC) a profile is available."""
+    zone = ZoneInfo(profile["timezone"])
+    out: set[int] = set()
+    for window in profile["availability"]:
+        day = monday + dt.timedelta(days=DAYS.index(window["day"]))
+        for key in ("start", "end"):
+            hours, minutes = map(int, window[key].split(":"))
+            window[f"_{key}"] = hours * 60 + minutes
+        local = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+        offset = int(local.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
+        base = DAYS.index(window["day"]) * 1440 - offset
+        out.update((base + m) % (7 * 1440) for m in range(window.pop("_start"), window.pop("_end")))
+    return out
+
+
+def could_pair(mentee: dict[str, Any], mentor: dict[str, Any]) -> bool:
+    """The demo program's hard rules that a preference cannot override."""
+    a, b = mentee["profile"], mentor["profile"]
+    gap = b["experience_level"] - a["experience_level"]
+    return (
+        bool(set(a["languages"]) & set(b["languages"]))
+        and SETTINGS["min_experience_gap"] <= gap <= SETTINGS["max_experience_gap"]
+        and a["manager_email"] != mentor["email"]
+        and b["manager_email"] != mentee["email"]
+        and all(
+            len(utc_minutes(a, monday) & utc_minutes(b, monday)) >= SETTINGS["min_overlap_minutes"]
+            for monday in _REFERENCE_MONDAYS
+        )
+    )
+
+
 def assign_preferences(rng: random.Random, people: list[dict[str, Any]]) -> None:
-    """About 10% of mentees name one or two mentors they would like to work with."""
+    """About 10% of mentees name one or two mentors they would like to work with.
+
+    Only mentors they could actually be paired with (a shared language and enough shared
+    time, the experience range, not their own manager), so that the preference applies.
+    """
     mentees = [p for p in people if p["role"] == "mentee"]
     helpers = [p for p in people if p["role"] != "mentee"]
     for mentee in rng.sample(mentees, round(0.1 * len(mentees))):
@@ -722,7 +765,7 @@ def assign_preferences(rng: random.Random, people: list[dict[str, Any]]) -> None
         candidates = {
             h["email"]: 3.0 if h["profile"]["org_unit"] == prof["org_unit"] else 1.0
             for h in helpers
-            if set(h["profile"]["languages"]) & set(prof["languages"])
+            if could_pair(mentee, h)
         }
         prof["preferred_partners"] = weighted_sample(
             rng, candidates, rng.choices((1, 2), weights=(7, 3))[0]
