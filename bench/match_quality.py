@@ -13,7 +13,9 @@ objective:
 * ``no need``: pairs in which the mentor offers none of the mentee's needs;
 * ``blocking``: blocking pairs (a mentee and a mentor who would both rather have each
   other than what they got);
-* ``mono`` / ``multi``: match rate of mentees who speak one language vs several;
+* ``mono`` / ``multi``: match rate of mentees who speak only the cohort's most common
+  language vs those who speak it and more (so the comparison isolates how the criteria
+  treat speaking more languages from how many partners a rarer language allows);
 * ``solve``: seconds of ``Stats.solve_seconds`` (median of ``--repeat`` runs).
 
 Usage::
@@ -30,6 +32,7 @@ import dataclasses
 import statistics
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -91,8 +94,10 @@ def measure(problem: matcher.Problem, objective: str, repeat: int) -> dict[str, 
     mentees = {m.id: m for m in problem.mentees}
     mentors = {m.id: m for m in problem.mentors}
     matched = {p.mentee_id for p in result.pairs}
-    mono = [m for m in problem.mentees if len(m.languages) <= 1]
-    multi = [m for m in problem.mentees if len(m.languages) > 1]
+    spoken = Counter(lang for m in problem.mentees for lang in m.languages)
+    common = spoken.most_common(1)[0][0] if spoken else ""
+    mono = [m for m in problem.mentees if set(m.languages) == {common}]
+    multi = [m for m in problem.mentees if common in m.languages and len(m.languages) > 1]
     stats = result.stats
     return {
         "objective": objective,

@@ -11,6 +11,25 @@ it is computed:
 Every inner product is between small integer matrices (needs priorities x
 strength levels, 0/1 languages and cultural tags, availability minutes), so it
 is exact in float32 and both modes see the same integers.
+
+The rule each criterion follows (each in [0, 1]; the pair score is their weighted
+mean). No criterion may fall for a person because they offer or ask for *more*
+(more languages, more cultural tags, a named partner): a pair is judged by what the
+two have in common, never diluted by the rest.
+
+* ``needs``: how well the mentor's strengths cover what the mentee asked for,
+  ``sum(priority * level) / (3 * sum(priority))`` over the mentee's needs (a
+  priority-weighted mean, so it measures the share of the mentee's own request;
+  0.5 when the mentee named none).
+* ``availability``: weekly shared minutes over ``target_overlap_minutes``, capped at 1.
+* ``language``: 1 when the two share a language (the best common language counts;
+  room for a proficiency level later). Sharing none is a hard rule.
+* ``culture``: the mean of both sides. A side that is ``open``, or either side without
+  consent to use cultural data, is neutral (0.5). ``shared`` is 1 when the two have a
+  cultural tag in common, else 0; ``different`` is 1 when they have none in common.
+* ``experience``: 1 at ``ideal_experience_gap``, minus 1/4 per level away from it.
+* ``preference``: 0.5, plus 0.25 for each side that named the other as a preferred
+  partner. Naming someone never lowers the criterion with anyone else.
 """
 
 from __future__ import annotations
@@ -75,17 +94,14 @@ class Evaluator:
         n = prep.n
         self.e_inv_den = _inverse(prep.need_den)
         self.e_need_neutral = np.where(prep.need_den > 0, 0.0, NEUTRAL)
-        self.e_inv_lang = _inverse(e.n_languages)
         target = float(settings.target_overlap_minutes)
         self.inv_target = 1.0 / target if target > 0 else 0.0
-        # Culture, one side: NEUTRAL when open or without consent, else a + b * shared
-        # tags, with (a, b) = (0, 1/k) for "shared" and (1, -1/k) for "different".
+        # Culture, one side: NEUTRAL when open or without consent, else a + b * any shared
+        # tag, with (a, b) = (0, 1) for "shared" and (1, -1) for "different".
         self.e_cult_a, self.e_cult_b = self._culture_side(e.cultural_pref, e.n_culture)
         self.r_cult_a, self.r_cult_b = self._culture_side(r.cultural_pref, r.n_culture)
         self.e_no_culture = e.n_culture == 0
         self.r_no_culture = r.n_culture == 0
-        self.e_pref_base = np.where(e.has_prefs, 0.0, NEUTRAL / 2)
-        self.r_pref_base = np.where(r.has_prefs, 0.0, NEUTRAL / 2)
         gaps = np.arange(-4, 5, dtype=np.float64)
         self.fit_lut = np.clip(1.0 - np.abs(gaps - settings.ideal_experience_gap) / 4.0, 0.0, 1.0)
         self.gap_bad_lut = (gaps < settings.min_experience_gap) | (
@@ -101,10 +117,10 @@ class Evaluator:
 
     @staticmethod
     def _culture_side(pref: IntArray, count: FloatArray) -> tuple[FloatArray, FloatArray]:
-        inv = _inverse(count)
+        # One side's value is a + b * (1 if any tag is shared else 0).
         neutral = (pref == PREF_OPEN) | (count == 0)
         a = np.where(neutral, NEUTRAL, np.where(pref == PREF_SHARED, 0.0, 1.0))
-        b = np.where(neutral, 0.0, np.where(pref == PREF_SHARED, inv, -inv))
+        b = np.where(neutral, 0.0, np.where(pref == PREF_SHARED, 1.0, -1.0))
         return a, b
 
     def outer(self, rows: IntArray, detail: bool = True) -> Block:
@@ -241,8 +257,8 @@ class Evaluator:
             add("availability", np.minimum(1.0, overlap * self.inv_target))
         else:
             add("availability", 1.0)
-        add("language", shared * R(self.e_inv_lang))
-        inter = dot("culture", e.culture, r.culture)
+        add("language", np.minimum(shared, 1.0))
+        inter = np.minimum(dot("culture", e.culture, r.culture), 1.0)
         side_e = inter * R(self.e_cult_b) + R(self.e_cult_a)
         side_e = np.where(C(self.r_no_culture), NEUTRAL, side_e)  # partner without consent
         side_r = inter * C(self.r_cult_b) + C(self.r_cult_a)
@@ -250,9 +266,10 @@ class Evaluator:
         add("culture", (side_e + side_r) * 0.5)
         del side_e, side_r, inter
         add("experience", self.fit_lut[gap_index])
-        preference = np.asarray(R(self.e_pref_base) + C(self.r_pref_base), dtype=np.float64)
+        preference = full(NEUTRAL).copy()
         for name, matrix, codes in prefers:
-            preference += NEUTRAL * (given[name] if given is not None else mask_of(matrix, codes))
+            found = given[name] if given is not None else mask_of(matrix, codes)
+            preference += (NEUTRAL / 2) * found
         add("preference", preference)
         score = np.rint(np.clip(total, 0.0, 1.0) * SCORE_SCALE).astype(np.int32)
         del total

@@ -48,19 +48,21 @@ def test_availability_is_overlap_relative_to_the_target() -> None:
     assert no_target.breakdown["availability"] == 1.0
 
 
-def test_language_is_the_share_of_the_mentees_languages_the_mentor_speaks() -> None:
-    e = mentee(1, languages=frozenset({"en", "de", "fr", "es"}))
+def test_language_is_full_for_any_common_language_and_never_lower_for_speaking_more() -> None:
     r = mentor(2, languages=frozenset({"de", "en", "pt"}))
-    assert explain(one_pair(e, r), 1, 2).breakdown["language"] == 0.5
+    for spoken in ({"en"}, {"en", "de"}, {"en", "de", "fr", "es"}, {"pt", "ja"}):
+        e = mentee(1, languages=frozenset(spoken))
+        assert explain(one_pair(e, r), 1, 2).breakdown["language"] == 1.0
 
 
 @pytest.mark.parametrize(
     ("mentee_tags", "mentee_pref", "mentor_tags", "mentor_pref", "expected"),
     [
-        # Mentee wants shared: 1 of its 2 tags is shared -> 0.5; mentor open -> 0.5.
-        ({"x", "y"}, "shared", {"x", "z", "w"}, "open", 0.5),
-        # Mentee wants shared, mentor wants different: (1/1 + (1 - 1/2)) / 2.
-        ({"x"}, "shared", {"x", "y"}, "different", 0.75),
+        # Mentee wants shared and has a tag in common (more tags never dilute it): 1;
+        # mentor open: 0.5.
+        ({"x", "y"}, "shared", {"x", "z", "w"}, "open", 0.75),
+        # Mentee wants shared (1), mentor wants different but they share x (0).
+        ({"x"}, "shared", {"x", "y"}, "different", 0.5),
         # Both want shared and share everything.
         ({"x"}, "shared", {"x"}, "shared", 1.0),
         # Mentee wants different and shares nothing.
@@ -124,13 +126,13 @@ def test_preference_counts_both_sides() -> None:
     assert value(set(), set()) == 0.5
     assert value({3}, set()) == 0.5  # 3 is not in the run: ignored, so neutral
     assert value(set(), {5}) == 0.5
-    # Listing someone else in the run counts against this pair.
+    # Naming someone else in the run never counts against this pair.
     problem = Problem(
         mentees=(mentee(1, preferred_partners=frozenset({3})),),
         mentors=(mentor(2), mentor(3)),
         settings=needs_only(),
     )
-    assert explain(problem, 1, 2).breakdown["preference"] == 0.25
+    assert explain(problem, 1, 2).breakdown["preference"] == 0.5
     assert explain(problem, 1, 3).breakdown["preference"] == 0.75
 
 
@@ -234,13 +236,13 @@ def reference(problem: Problem, e: Mentee, r: Mentor) -> tuple[dict[str, float],
     crit["availability"] = min(1.0, overlap / target) if target > 0 else 1.0
     le = {x.lower() for x in e.languages}
     lr = {x.lower() for x in r.languages}
-    crit["language"] = len(le & lr) / len(le) if le else 0.0
+    crit["language"] = 1.0 if le & lr else 0.0
 
     def side(mine: frozenset[str], theirs: frozenset[str], pref: str) -> float:
         if not mine or not theirs or pref == "open":
             return 0.5
-        share = len(mine & theirs) / len(mine)
-        return share if pref == "shared" else 1 - share
+        common = bool(mine & theirs)
+        return float(common) if pref == "shared" else float(not common)
 
     crit["culture"] = (
         side(e.cultural_tags, r.cultural_tags, e.cultural_preference)
@@ -250,9 +252,7 @@ def reference(problem: Problem, e: Mentee, r: Mentor) -> tuple[dict[str, float],
     crit["experience"] = min(1.0, max(0.0, 1 - abs(gap - s.ideal_experience_gap) / 4))
     e_pref = {x for x in e.preferred_partners if x in mentor_ids}
     r_pref = {x for x in r.preferred_partners if x in mentee_ids}
-    crit["preference"] = ((1.0 if r.id in e_pref else 0.0) if e_pref else 0.5) / 2 + (
-        (1.0 if e.id in r_pref else 0.0) if r_pref else 0.5
-    ) / 2
+    crit["preference"] = 0.5 + 0.25 * (r.id in e_pref) + 0.25 * (e.id in r_pref)
 
     def norm(x: str | None) -> str | None:
         return x.strip().lower() or None if x else None
