@@ -73,6 +73,8 @@ def solve(problem: Problem, progress: Progress | None = None) -> Result:
       optimised pairs; then waiting priority; then the highest total.
     * ``max_score``: the highest total; ties go to matching more and longer
       waiting mentees.
+    * ``stable``: the mentee-optimal stable matching (no blocking pair), see
+      :mod:`matcher.stable`; at most ``DENSE_PAIR_LIMIT`` pairs.
     """
     started = time.perf_counter()
     last = [0.0]
@@ -85,6 +87,13 @@ def solve(problem: Problem, progress: Progress | None = None) -> Result:
     report("validating", 0.0)
     prep = prepare(problem)
     if prep.n * prep.m > DENSE_PAIR_LIMIT and prep.n > 0 and prep.m > 0:
+        if prep.settings.objective == "stable":
+            raise MatcherError(
+                f"settings.objective: 'stable' is computed on the full score matrix, "
+                f"at most {DENSE_PAIR_LIMIT:,} pairs (this problem has {prep.n * prep.m:,})",
+                field="settings.objective",
+                details={"max_pairs": DENSE_PAIR_LIMIT},
+            )
         return _solve_sparse(prep, report, started)
     staged = stage(problem, report, prep=prep)
     evaluator, scores, fixed = staged.evaluator, staged.scores, staged.fixed

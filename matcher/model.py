@@ -31,7 +31,7 @@ RULES: Final = (
     "same_org_unit",
 )
 
-OBJECTIVES: Final = ("max_participation", "max_score", "fair")
+OBJECTIVES: Final = ("max_participation", "max_score", "fair", "stable")
 CULTURAL_PREFERENCES: Final = ("shared", "open", "different")
 
 #: Default criterion weights (any non-negative scale; they are normalised).
@@ -166,7 +166,7 @@ class Settings:
     weights : mapping of str to float
         Criterion name (see :data:`CRITERIA`) to a finite weight >= 0; missing
         criteria weigh 0, at least one weight must be positive. Normalised.
-    objective : {"max_participation", "max_score", "fair"}
+    objective : {"max_participation", "max_score", "fair", "stable"}
         See :func:`matcher.solve`.
     min_overlap_minutes : int
         Hard rule: a pair needs at least this weekly overlap (>= 0).

@@ -54,6 +54,7 @@ from scipy.sparse.csgraph import maximum_bipartite_matching, min_weight_full_bip
 
 from matcher.errors import MatcherError
 from matcher.scoring import SCORE_SCALE
+from matcher.stable import deferred_acceptance
 from matcher.types import BoolArray, FloatArray, Int32Array, IntArray
 
 _BUDGET = 1 << 50
@@ -459,6 +460,11 @@ def solve_pool(
     if n_p == 0 or m_p == 0 or int(pool.slots.sum()) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return PoolSolution(empty, empty, None, SCORE_SCALE, 0, "none")
+    if pool.objective == "stable":
+        rows, cols = deferred_acceptance(pool.scores, pool.slots)
+        if progress is not None:
+            progress(1.0)
+        return PoolSolution(rows, cols, None, SCORE_SCALE, 0, "deferred_acceptance")
     if pool.objective == "fair":
         target = matching_size(pool.scores, 0, pool.slots)
         if progress is not None:

@@ -71,9 +71,13 @@ class ProgramSettings:
 
     objective: Objective = _setting(
         Objective.MAX_PARTICIPATION,
-        "What the matcher optimises: max_participation (as many mentees matched as "
-        "possible, then the best total score), max_score (the best total score) or fair "
-        "(as many matched as possible, then the best lowest score, then the best total).",
+        "What the matcher optimises. max_participation: as many mentees matched as "
+        "possible, then the best total score. max_score: the best total score, even if "
+        "fewer are matched. fair: as many matched as possible, then the best lowest pair "
+        "score, then the best total. stable: no mentee and mentor who would both rather be "
+        "together than with the partners they got (each side ranks the other by the pair "
+        "score; ties go to the lower participant id); of those matchings the one best for "
+        "mentees. The round report compares the objectives on the same cohort.",
         overridable=True,
         matcher=True,
     )
@@ -132,6 +136,13 @@ class ProgramSettings:
         "Hard rule: never pair two people of the same organisation unit.",
         overridable=True,
         matcher=True,
+    )
+    compare_objectives: bool = _setting(
+        True,
+        "The round report compares every objective on the round's own cohort (matched, "
+        "total, mean and lowest score, blocking pairs): one extra solve per objective. "
+        "Rounds above 4,000,000 mentee-mentor pairs skip it.",
+        overridable=True,
     )
     default_capacity: int = _setting(
         2,

@@ -111,6 +111,7 @@ class Objective(StrEnum):
     MAX_PARTICIPATION = "max_participation"
     MAX_SCORE = "max_score"
     FAIR = "fair"
+    STABLE = "stable"
 
 
 class RematchPolicy(StrEnum):
