@@ -5,6 +5,7 @@ Shared by coordinators' rounds (`round_runs`) and the nightly rematch (`rematch`
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -65,11 +66,15 @@ def compute(
     unmatched, infeasible_pins = _named(result, people)
     stats = result.stats.to_dict()
     stats["excluded_mentees"] = dict(Counter(pool.excluded_mentees.values()))
+    if ProgramSettings.from_stored(round_.parameters).compare_objectives:
+        stats["objective_comparison"] = compare_objectives(pool.problem, result)
+    compared = time.perf_counter()
     session.flush()
     stats["phase_seconds"] = {
         "load": round(loaded - started, 4),
         "match": round(solved - loaded, 4),
-        "persist": round(time.perf_counter() - solved, 4),
+        "compare": round(compared - solved, 4),
+        "persist": round(time.perf_counter() - compared, 4),
     }
     now = utcnow()
     status.change(
@@ -88,6 +93,42 @@ def compute(
         actor=Closer.SYSTEM,
     )
     return pool
+
+
+#: Above this many mentee-mentor pairs a round skips the objective comparison (each
+#: alternative costs one more solve; the sparse path's solves take minutes).
+COMPARISON_MAX_PAIRS = 4_000_000
+
+
+def compare_objectives(
+    problem: matcher.Problem, chosen: matcher.Result
+) -> dict[str, dict[str, Any]] | None:
+    """What each objective gives on this cohort: the price of the chosen one, shown.
+
+    The chosen objective's figures come from its own result; every other objective is
+    one more exact solve of the same problem (same pool, pins, rules and scores). None
+    when the round is too large to afford it.
+    """
+    if len(problem.mentees) * len(problem.mentors) > COMPARISON_MAX_PAIRS:
+        return None
+    out: dict[str, dict[str, Any]] = {}
+    for objective in matcher.OBJECTIVES:
+        if objective == problem.settings.objective:
+            result = chosen
+        else:
+            settings = dataclasses.replace(problem.settings, objective=objective)
+            result = matcher.solve(dataclasses.replace(problem, settings=settings))
+        stats = result.stats
+        out[objective] = {
+            "matched_count": stats.matched_count,
+            "total_score": stats.total_score,
+            "mean_score": stats.mean_score,
+            "min_score": stats.min_score,
+            "needs_coverage": stats.needs_coverage,
+            "blocking_pairs": stats.blocking_pairs,
+            "solve_seconds": stats.solve_seconds,
+        }
+    return out
 
 
 def _named(

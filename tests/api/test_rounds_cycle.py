@@ -240,3 +240,26 @@ def test_an_infeasible_pin_is_reported_not_dropped(client, demo):
         lonely["mentee"]["participant_id"]
     ]
     assert report["infeasible_pins"][0]["rules"]
+
+
+def test_the_round_report_compares_every_objective_on_its_cohort(client, demo):
+    round_ = start_round(client, demo, objective="max_participation")
+    stats = round_["stats"]
+    comparison = stats["objective_comparison"]
+    assert set(comparison) == {"max_participation", "max_score", "fair", "stable"}
+    chosen = comparison["max_participation"]
+    assert chosen["matched_count"] == stats["matched_count"]
+    assert chosen["total_score"] == stats["total_score"]
+    assert chosen["blocking_pairs"] == stats["blocking_pairs"]
+    # What each choice costs, on the same people: stable leaves nobody who would both
+    # rather swap; max_score has the best total; nobody matches more than max_participation.
+    assert comparison["stable"]["blocking_pairs"] == 0
+    assert comparison["max_score"]["total_score"] >= max(
+        c["total_score"] or 0 for c in comparison.values()
+    )
+    assert chosen["matched_count"] == max(c["matched_count"] for c in comparison.values())
+
+    stable = start_round(client, demo, objective="stable", compare_objectives=False)
+    assert stable["stats"]["objective"] == "stable"
+    assert stable["stats"]["blocking_pairs"] == 0
+    assert "objective_comparison" not in stable["stats"]

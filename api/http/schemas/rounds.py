@@ -40,6 +40,19 @@ class PhaseSecondsSchema(Schema):
     load = fields.Float(required=True)
     match = fields.Float(required=True)
     persist = fields.Float(required=True)
+    compare = fields.Float(metadata={"description": "The objective comparison's extra solves"})
+
+
+class ObjectiveFiguresSchema(Schema):
+    """What one objective gives on the round's cohort."""
+
+    matched_count = fields.Integer(required=True)
+    total_score = fields.Float(required=True, allow_none=True)
+    mean_score = fields.Float(required=True, allow_none=True)
+    min_score = fields.Float(required=True, allow_none=True)
+    needs_coverage = fields.Float(required=True, allow_none=True)
+    blocking_pairs = fields.Integer(required=True)
+    solve_seconds = fields.Float(required=True)
 
 
 class RoundStatsSchema(Schema):
@@ -79,6 +92,17 @@ class RoundStatsSchema(Schema):
         metadata={"description": "Mentees left out of the pool, by reason"},
     )
     phase_seconds = fields.Nested(PhaseSecondsSchema)
+    objective_comparison = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(ObjectiveFiguresSchema),
+        allow_none=True,
+        metadata={
+            "description": "Objective -> what it gives on this same cohort (matched, "
+            "scores, blocking pairs), so the price of the chosen objective is visible "
+            "before publishing; null when the round was too large to compare "
+            "(setting compare_objectives)."
+        },
+    )
     rematch = fields.Dict(metadata={"description": "Nightly rematch rounds: the run's summary"})
 
 
