@@ -257,6 +257,8 @@ def check_settings(settings: Settings) -> FloatArray:
         )
     _check_int(settings.ideal_experience_gap, "settings.ideal_experience_gap", -100, 100)
     _check_float(settings.load_penalty, "settings.load_penalty", hi=1.0)
+    _check_float(settings.min_score, "settings.min_score", hi=1.0)
+    _check_int(settings.min_needs_covered, "settings.min_needs_covered", 0, 100)
     _check_float(settings.waiting_class_days, "settings.waiting_class_days", positive=True, lo=1e-3)
     if settings.reference_date is not None and (
         not isinstance(settings.reference_date, dt.date)

@@ -29,6 +29,8 @@ RULES: Final = (
     "reporting_line",
     "experience_gap",
     "same_org_unit",
+    "too_few_needs_covered",
+    "below_min_score",
 )
 
 OBJECTIVES: Final = ("max_participation", "max_score", "fair", "stable")
@@ -190,6 +192,13 @@ class Settings:
         (>= 0.001): ``floor(waiting_days / waiting_class_days)``.
     forbid_same_org_unit : bool
         Extra hard rule: no pair within the same organisation unit.
+    min_needs_covered : int
+        Hard rule ``too_few_needs_covered``: the mentor offers (any level) at least
+        this many of the mentee's needs, or all of them when the mentee named fewer
+        (0 .. 100; 0 turns it off).
+    min_score : float
+        Hard rule ``below_min_score``: the pair score is at least this (0 .. 1; 0
+        turns it off), compared on the score grid.
     """
 
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
@@ -203,6 +212,8 @@ class Settings:
     reference_date: dt.date | None = None
     waiting_class_days: float = 1.0
     forbid_same_org_unit: bool = False
+    min_needs_covered: int = 0
+    min_score: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True)

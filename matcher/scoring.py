@@ -114,6 +114,13 @@ class Evaluator:
         self.e_org = _unique_codes(e.org, 0)
         self.r_org = _unique_codes(r.org, n)
         self.r_unavailable = prep.paused | (prep.free <= 0)
+        # Minimum fit: needs the mentor offers at all (0/1 on both sides), and the score.
+        self.e_needs01 = (e.tags > 0).astype(np.float32)
+        self.r_offers01 = (r.tags > 0).astype(np.float32)
+        self.e_needs_required = np.minimum(
+            float(settings.min_needs_covered), self.e_needs01.sum(axis=1, dtype=np.float64)
+        )
+        self.min_score = int(round(float(settings.min_score) * SCORE_SCALE))
 
     @staticmethod
     def _culture_side(pref: IntArray, count: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -209,6 +216,8 @@ class Evaluator:
             bad |= self.gap_bad_lut[gap_index]
             if settings.forbid_same_org_unit:
                 bad |= R(self.e_org) == C(self.r_org)
+            if settings.min_needs_covered > 0:
+                bad |= (self.e_needs01[rows] @ self.r_offers01.T) < R(self.e_needs_required)
             for matrix, codes in (
                 (prep.previous, prep.previous_codes),
                 (prep.forbidden, prep.forbidden_codes),
@@ -233,9 +242,14 @@ class Evaluator:
                 inner[name] = mask_of(matrix, codes)[ri, ci].astype(np.float64)
             del shared32
             scored = self._evaluate(rows[ri], ci.astype(np.int64), False, inner)
+            kept = scored.score
+            if self.min_score > 0:
+                low = kept < self.min_score
+                feasible[ri[low], ci[low]] = False
+                ri, ci, kept = ri[~low], ci[~low], kept[~low]
             score = np.full(shape, -1, dtype=np.int32)
-            score[ri, ci] = scored.score
-            listed = (ri.astype(np.int64), ci.astype(np.int64), scored.score)
+            score[ri, ci] = kept
+            listed = (ri.astype(np.int64), ci.astype(np.int64), kept)
             return Block({}, score, {}, feasible, overlap32, listed)
 
         overlap = dot("cover", e.cover, r.cover)
@@ -268,8 +282,8 @@ class Evaluator:
         add("experience", self.fit_lut[gap_index])
         preference = full(NEUTRAL).copy()
         for name, matrix, codes in prefers:
-            found = given[name] if given is not None else mask_of(matrix, codes)
-            preference += (NEUTRAL / 2) * found
+            named = given[name] if given is not None else mask_of(matrix, codes)
+            preference += (NEUTRAL / 2) * named
         add("preference", preference)
         score = np.rint(np.clip(total, 0.0, 1.0) * SCORE_SCALE).astype(np.int32)
         del total
@@ -294,6 +308,12 @@ class Evaluator:
             | mask_of(prep.reporting, prep.reporting_codes),
             "experience_gap": self.gap_bad_lut[gap_index],
             "same_org_unit": same_org,
+            "too_few_needs_covered": (
+                dot("needs01", self.e_needs01, self.r_offers01) < R(self.e_needs_required)
+                if settings.min_needs_covered > 0
+                else np.zeros(shape, dtype=np.bool_)
+            ),
+            "below_min_score": score < self.min_score,
         }
         rules = {
             name: np.broadcast_to(np.asarray(raw_rules[name], dtype=np.bool_), shape)

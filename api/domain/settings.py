@@ -39,6 +39,9 @@ DEFAULT_WEIGHTS: Mapping[str, float] = {
     "experience": 0.1,
     "preference": 0.1,
 }
+#: Where a new program starts differently from the setting's default (which is what
+#: programs created before the setting was added keep).
+NEW_PROGRAM_DEFAULTS: Mapping[str, Any] = {"min_needs_covered": 1}
 #: Largest weight of one criterion.
 MAX_WEIGHT = 100.0
 
@@ -137,6 +140,26 @@ class ProgramSettings:
         overridable=True,
         matcher=True,
     )
+    min_needs_covered: int = _setting(
+        0,
+        "Minimum fit: a mentor must offer at least this many of the mentee's needs (all "
+        "of them when the mentee named fewer), or the pair is never proposed (0: off). "
+        "New programs start at 1, so nobody is paired with a mentor who offers none of "
+        "their needs; programs created before this setting keep 0 until changed.",
+        minimum=0,
+        maximum=10,
+        overridable=True,
+        matcher=True,
+    )
+    min_score: float = _setting(
+        0.0,
+        "Minimum fit: pairs scoring below this (0 to 1) are never proposed (0: off). "
+        "Mentees left without a partner by it are reported under the rule below_min_score.",
+        minimum=0,
+        maximum=1,
+        overridable=True,
+        matcher=True,
+    )
     compare_objectives: bool = _setting(
         True,
         "The round report compares every objective on the round's own cohort (matched, "
@@ -218,6 +241,11 @@ class ProgramSettings:
     def parse(cls, data: Mapping[str, Any]) -> ProgramSettings:
         """Settings from input: every value and cross-field rule checked (RuleViolation)."""
         return cls().changed(data)
+
+    @classmethod
+    def for_new_program(cls, data: Mapping[str, Any]) -> ProgramSettings:
+        """A new program's settings: `NEW_PROGRAM_DEFAULTS` under what was given."""
+        return cls().changed({**NEW_PROGRAM_DEFAULTS, **data})
 
     def changed(self, changes: Mapping[str, Any]) -> ProgramSettings:
         """These settings with `changes` applied and checked (RuleViolation)."""

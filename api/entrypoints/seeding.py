@@ -114,7 +114,7 @@ def _seed(
 def _program(session: Session, program_doc: dict[str, Any], summary: SeedSummary) -> Program:
     try:
         program_data = ProgramCreateSchema().load(program_doc)
-        settings = ProgramSettings.parse(program_data["settings"])
+        settings = ProgramSettings.for_new_program(program_data["settings"])
     except ValidationError as exc:
         raise SeedError(f"program.json: {flatten_messages(exc.messages)}") from exc
     except RuleViolation as exc:

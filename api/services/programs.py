@@ -51,7 +51,7 @@ def view(session: Session, account: Account, program: Program) -> ProgramView:
 
 def _parse_settings(data: dict[str, Any]) -> ProgramSettings:
     try:
-        return ProgramSettings.parse(data)
+        return ProgramSettings.for_new_program(data)
     except RuleViolation as exc:
         raise exc.prefixed("settings") from exc
 

@@ -191,6 +191,8 @@ def problems(
         reference_date=draw(st.sampled_from([MONDAY, dt.date(2025, 3, 10), dt.date(2025, 7, 1)])),
         waiting_class_days=draw(st.sampled_from([1.0, 5.0])),
         forbid_same_org_unit=draw(st.integers(0, 3)) == 3,
+        min_needs_covered=draw(st.sampled_from([0, 0, 1, 2])),
+        min_score=draw(st.sampled_from([0.0, 0.0, 0.37, 0.55])),
     )
     all_pairs = [(i, j) for i in mentee_ids for j in mentor_ids]
     pins: list[tuple[int, int]] = []

@@ -80,7 +80,7 @@ def test_unknown_objective_is_rejected() -> None:
         "settings.objective",
         "unknown objective",
     )
-    assert error.details["allowed"] == ["max_participation", "max_score", "fair"]
+    assert error.details["allowed"] == ["max_participation", "max_score", "fair", "stable"]
 
 
 @pytest.mark.parametrize(

@@ -297,6 +297,12 @@ def reference(problem: Problem, e: Mentee, r: Mentor) -> tuple[dict[str, float],
     org_e = (e.org_unit or "").strip().lower()
     if s.forbid_same_org_unit and org_e and org_e == (r.org_unit or "").strip().lower():
         rules.add("same_org_unit")
+    if len(set(needs) & set(levels)) < min(s.min_needs_covered, len(needs)):
+        rules.add("too_few_needs_covered")
+    total_w = sum(s.weights.values())
+    score = sum(s.weights.get(c, 0.0) * crit[c] for c in CRITERIA) / total_w
+    if round(min(1.0, max(0.0, score)) * 1_000_000) < round(s.min_score * 1_000_000):
+        rules.add("below_min_score")
     return crit, rules
 
 
