@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 import matcher
 from api.adapters.models import Constraint, Match, Participant, Program
+from api.domain import waiting
 from api.domain.settings import ProgramSettings
 from api.domain.values import DAYS
 from api.domain.vocabulary import LIVE_MATCH_STATUSES, ConstraintKind, ParticipantStatus
@@ -29,6 +30,9 @@ class Pool:
     problem: matcher.Problem
     participants: dict[int, Participant]
     excluded_mentees: dict[int, str] = field(default_factory=dict)
+    #: Mentees to match before everyone else (the nightly rematch: those whose match
+    #: failed through no fault of their own since the last night).
+    first: frozenset[int] = frozenset()
 
 
 def _windows(availability: list[dict[str, Any]]) -> tuple[matcher.Window, ...]:
@@ -80,27 +84,48 @@ class History:
 
     live_mentees: frozenset[int]
     load: Counter[int]  # live matches per mentor
-    last_closed: dict[int, datetime]  # mentee -> when their last match closed
+    closed: dict[int, list[waiting.ClosedMatch]]  # mentee -> their closed matches
     previous: tuple[tuple[int, int], ...]  # every pair that was ever proposed
 
     @classmethod
     def of(cls, session: Session, program: Program) -> History:
         matches = session.execute(
-            select(Match.mentee_id, Match.mentor_id, Match.status, Match.closed_at).where(
-                Match.program_id == program.id
-            )
+            select(
+                Match.mentee_id,
+                Match.mentor_id,
+                Match.status,
+                Match.closed_at,
+                Match.closed_by,
+                Match.proposed_at,
+                Match.mentee_accepted_at,
+            ).where(Match.program_id == program.id)
         ).all()
         live = [m for m in matches if m.status in LIVE_MATCH_STATUSES]
-        last_closed: dict[int, datetime] = {}
+        closed: dict[int, list[waiting.ClosedMatch]] = {}
         for m in matches:
-            seen = last_closed.get(m.mentee_id)
-            if m.closed_at is not None and (seen is None or m.closed_at > seen):
-                last_closed[m.mentee_id] = m.closed_at
+            if m.closed_at is not None:
+                closed.setdefault(m.mentee_id, []).append(
+                    waiting.ClosedMatch(
+                        status=m.status,
+                        closed_by=m.closed_by,
+                        proposed_at=m.proposed_at,
+                        closed_at=m.closed_at,
+                        mentee_accepted=m.mentee_accepted_at is not None,
+                    )
+                )
         return cls(
             live_mentees=frozenset(m.mentee_id for m in live),
             load=Counter(m.mentor_id for m in live),
-            last_closed=last_closed,
+            closed=closed,
             previous=tuple(sorted({(m.mentee_id, m.mentor_id) for m in matches})),
+        )
+
+    def failed_through_no_fault(self, since: datetime | None) -> frozenset[int]:
+        """Mentees whose latest match closed after `since` through no fault of theirs."""
+        return frozenset(
+            mentee
+            for mentee, closed in self.closed.items()
+            if waiting.failed_through_no_fault(closed, since)
         )
 
 
@@ -125,8 +150,8 @@ def _people(session: Session, program: Program) -> list[Participant]:
 
 
 def _waiting_days(p: Participant, history: History, as_of: datetime) -> float:
-    since = max(filter(None, (p.profile_completed_at, history.last_closed.get(p.id))))
-    return max(0.0, (as_of - since).total_seconds() / 86400)
+    assert p.profile_completed_at is not None  # the pool holds complete profiles only
+    return waiting.waiting_days(p.profile_completed_at, history.closed.get(p.id, ()), as_of)
 
 
 def _constraints(
@@ -155,11 +180,15 @@ def build_pool(
     *,
     blocked_mentors: frozenset[int] = frozenset(),
     deprioritised: frozenset[int] = frozenset(),
+    no_fault_first: bool = False,
+    since: datetime | None = None,
 ) -> Pool:
     """Everyone a round of `program` can consider at `as_of`.
 
     `blocked_mentors` get no new mentee (paused for this run: e.g. drained); the
-    `deprioritised` mentees count as having waited no time at all.
+    `deprioritised` mentees count as having waited no time at all. With
+    `no_fault_first`, mentees whose latest match failed after `since` through no fault
+    of their own are to be matched first (`Pool.first`).
     """
     people = _people(session, program)
     email_ids = {p.account.email: p.id for p in people}
@@ -195,4 +224,14 @@ def build_pool(
         forbids=forbids,
         previous_pairs=history.previous,
     )
-    return Pool(problem=problem, participants={p.id: p for p in people}, excluded_mentees=excluded)
+    first = (
+        history.failed_through_no_fault(since) & {m.id for m in mentees}
+        if no_fault_first
+        else frozenset()
+    )
+    return Pool(
+        problem=problem,
+        participants={p.id: p for p in people},
+        excluded_mentees=excluded,
+        first=frozenset(first),
+    )

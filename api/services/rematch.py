@@ -52,6 +52,7 @@ class Summary:
     matched: int = 0
     still_waiting: dict[str, int] = field(default_factory=dict)
     deprioritised: list[int] = field(default_factory=list)
+    matched_first: list[int] = field(default_factory=list)
     drained_mentors: list[int] = field(default_factory=list)
     superseded_rounds: list[int] = field(default_factory=list)
     round_id: int | None = None
@@ -69,6 +70,8 @@ class Summary:
             f"\n  matched: {self.matched} ({'published' if self.published else 'proposed'}"
             f"{', round ' + str(self.round_id) if self.round_id else ''})\n"
             f"  still waiting: {waiting}\n"
+            f"  matched first (their match failed through no fault of theirs): "
+            f"{len(self.matched_first)}\n"
             f"  deprioritised after two declines: {len(self.deprioritised)}; "
             f"drained mentors left out: {len(self.drained_mentors)}"
         )
@@ -211,7 +214,12 @@ def _rematch(
     summary.expired = relationships.expire_due(session, as_of, program.id)
     summary.superseded_rounds = _supersede(session, program, as_of)
     drained = _drained_mentors(session, program.id)
-    deprioritised = _declined_twice(session, program.id)
+    last_rematch = session.scalar(
+        select(func.max(Round.created_at)).where(
+            Round.program_id == program.id, Round.kind == RoundKind.REMATCH
+        )
+    )
+    deprioritised = _declined_twice(session, program.id, last_rematch)
     summary.drained_mentors = sorted(drained)
     summary.deprioritised = sorted(deprioritised)
 
@@ -223,7 +231,10 @@ def _rematch(
         as_of,
         blocked_mentors=frozenset(drained),
         deprioritised=frozenset(deprioritised),
+        no_fault_first=True,
+        since=last_rematch,
     )
+    summary.matched_first = sorted(pool.first)
     stats = dict(round_.stats or {})
     summary.round_id = round_.id
     summary.pool_mentees = len(pool.problem.mentees)
@@ -268,17 +279,12 @@ def _drained_mentors(session: Session, program_id: int) -> set[int]:
     return {m for m, s in latest.items() if s == Signal.DRAINED}
 
 
-def _declined_twice(session: Session, program_id: int) -> set[int]:
+def _declined_twice(session: Session, program_id: int, last_rematch: datetime | None) -> set[int]:
     """Mentees whose last two proposals they declined, since the last rematch round.
 
     They are deprioritised for one run: once a rematch round has run after their second
     decline, they are back to normal priority.
     """
-    last_rematch = session.scalar(
-        select(func.max(Round.created_at)).where(
-            Round.program_id == program_id, Round.kind == RoundKind.REMATCH
-        )
-    )
     rows = session.execute(
         select(Match.mentee_id, Match.status, Match.closed_by, Match.closed_at)
         .where(Match.program_id == program_id, Match.closed_at.is_not(None))

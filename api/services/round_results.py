@@ -36,9 +36,11 @@ def compute(
     progress: Callable[[str, float], None] | None = None,
     blocked_mentors: frozenset[int] = frozenset(),
     deprioritised: frozenset[int] = frozenset(),
+    no_fault_first: bool = False,
+    since: datetime | None = None,
 ) -> pools.Pool:
     """Load the pool, solve, write the pairs and results; the round is then `proposed`
-    (no commit)."""
+    (no commit). `no_fault_first`: see `pool.build_pool` and `solve_first`."""
     started = time.perf_counter()
     pool = pools.build_pool(
         session,
@@ -47,9 +49,11 @@ def compute(
         as_of,
         blocked_mentors=blocked_mentors,
         deprioritised=deprioritised,
+        no_fault_first=no_fault_first,
+        since=since,
     )
     loaded = time.perf_counter()
-    result = matcher.solve(pool.problem, progress=progress)
+    result, placed_first = solve_first(pool.problem, pool.first, progress)
     solved = time.perf_counter()
     people = pool.participants
     session.add_all(
@@ -59,12 +63,15 @@ def compute(
             mentor_id=pair.mentor_id,
             score=pair.score,
             breakdown=dict(pair.breakdown),
-            pinned=pair.pinned,
+            pinned=pair.pinned and (pair.mentee_id, pair.mentor_id) not in placed_first,
         )
         for pair in result.pairs
     )
     unmatched, infeasible_pins = _named(result, people)
     stats = result.stats.to_dict()
+    if pool.first:
+        stats["matched_first"] = len(placed_first)
+        stats["pinned_count"] = stats["pinned_count"] - len(placed_first)
     stats["excluded_mentees"] = dict(Counter(pool.excluded_mentees.values()))
     if ProgramSettings.from_stored(round_.parameters).compare_objectives:
         stats["objective_comparison"] = compare_objectives(pool.problem, result)
@@ -93,6 +100,29 @@ def compute(
         actor=Closer.SYSTEM,
     )
     return pool
+
+
+def solve_first(
+    problem: matcher.Problem,
+    first: frozenset[int],
+    progress: Callable[[str, float], None] | None = None,
+) -> tuple[matcher.Result, frozenset[tuple[int, int]]]:
+    """Solve `problem`, matching the mentees of `first` before everyone else.
+
+    The `first` mentees are matched among themselves (same objective, rules and
+    mentors); their pairs are then placed ahead of everyone, the way pins are, and the
+    rest of the pool is optimised on the slots left. Returns the result and the pairs
+    placed first (which are not coordinator pins).
+    """
+    ahead = tuple(m for m in problem.mentees if m.id in first)
+    if not ahead:
+        return matcher.solve(problem, progress=progress), frozenset()
+    own_pins = tuple(p for p in problem.pins if p[0] in first)
+    early = matcher.solve(dataclasses.replace(problem, mentees=ahead, pins=own_pins))
+    placed = tuple((p.mentee_id, p.mentor_id) for p in early.pairs)
+    others = tuple(p for p in problem.pins if p[0] not in first)
+    result = matcher.solve(dataclasses.replace(problem, pins=placed + others), progress=progress)
+    return result, frozenset(placed) - frozenset(own_pins)
 
 
 #: Above this many mentee-mentor pairs a round skips the objective comparison (each

@@ -267,7 +267,8 @@ def test_a_dry_run_writes_nothing(live):
 def test_a_second_run_of_the_same_night_changes_nothing(live):
     program_id = seed_demo()
     publish_round(program_id)
-    night = utcnow() + timedelta(days=8)
+    # Midday, so that thirty minutes later is still the same night (date).
+    night = (utcnow() + timedelta(days=8)).replace(hour=12, minute=0)
     [first] = rematch.run(engine(), as_of=night)
     after_first = counts()
     [second] = rematch.run(engine(), as_of=night + timedelta(minutes=30))
@@ -295,3 +296,48 @@ def test_coordinators_see_past_runs(live):
     assert len(runs) == 1 and runs[0]["status"] == "proposed"
     assert runs[0]["summary"]["pool_mentees"] > 0
     assert "still_waiting" in runs[0]["summary"]
+
+
+@pytest.mark.parametrize("objective", ["max_participation", "max_score", "fair", "stable"])
+def test_a_mentee_whose_proposal_the_mentor_never_answered_is_matched_first(live, objective):
+    s = db.session()
+    program = Program(
+        name="Unanswered",
+        slug=f"unanswered-{objective}",
+        join_code=f"UNANS-{objective[:6].upper()}",
+        taxonomy=["python", "rust"],
+        settings={"rematch_policy": "publish", "objective": objective},
+    )
+    s.add(program)
+    s.flush()
+    silent = _person(s, program, "silent@example.org", "mentor", strengths=["rust"], capacity=1)
+    other = _person(s, program, "other@example.org", "mentor", strengths=["python"], capacity=1)
+    # She accepted a proposal eight days ago; the mentor never answered, so it expired.
+    left = _person(s, program, "left@example.org", "mentee", needs=["rust"], waited_days=10)
+    # He joined yesterday and fits the only free mentor better.
+    newcomer = _person(s, program, "new@example.org", "mentee", needs=["python"], waited_days=1)
+    now = utcnow()
+    round_id = round_runs.queue(s, program, ProgramSettings(), created_by=None).id
+    s.get(Round, round_id).status = "discarded"
+    s.add(
+        Match(
+            program_id=program.id,
+            round_id=round_id,
+            mentee_id=left.id,
+            mentor_id=silent.id,
+            score=0.5,
+            breakdown={},
+            status="expired",
+            proposed_at=now - timedelta(days=8),
+            expires_at=now - timedelta(hours=1),
+            mentee_accepted_at=now - timedelta(days=7),
+            closed_at=now - timedelta(hours=1),
+            closed_by="system",
+        )
+    )
+    silent.status = "paused"  # the mentor who never answered gets nobody tonight
+    s.commit()
+    [summary] = rematch.run(engine(), program_id=program.id, as_of=now)
+    assert summary.matched_first == [left.id]
+    assert live_matches(program.id) == {left.id: other.id}
+    assert newcomer.id not in live_matches(program.id)
