@@ -84,8 +84,10 @@ def run_one(n_mentees: int, n_mentors: int, objective: str, seed: int) -> dict[s
     from scipy.optimize import linear_sum_assignment
     from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
-    from matcher.engine import stage
-    from matcher.solver import encode
+    from matcher.dense import encode, stage
+    from matcher.features import prepare
+    from matcher.pool import place_pins
+    from matcher.scoring import Evaluator
 
     problem = generate(n_mentees, n_mentors, seed)
     problem = replace(problem, settings=replace(problem.settings, objective=objective))
@@ -98,13 +100,15 @@ def run_one(n_mentees: int, n_mentors: int, objective: str, seed: int) -> dict[s
 
     # The baseline: a bare linear_sum_assignment on the same slot-expanded matrix.
     baseline = replace(problem.settings, objective="max_participation")
-    staged = stage(replace(problem, settings=baseline))
-    sparse = encode(staged.pool, method="sparse")
+    prep = prepare(replace(problem, settings=baseline))
+    evaluator = Evaluator(prep)
+    staged = stage(prep, evaluator, place_pins(prep, evaluator))
+    sparse = encode(staged.problem, method="sparse")
     start = time.perf_counter()
     min_weight_full_bipartite_matching(sparse.graph)
     bare_sparse = time.perf_counter() - start
     del sparse
-    encoding = encode(staged.pool, method="dense")
+    encoding = encode(staged.problem, method="dense")
     del staged
     start = time.perf_counter()
     linear_sum_assignment(encoding.cost)
@@ -142,13 +146,12 @@ def run_scale(
         Timings, peak memory and the sparse-path statistics.
     """
     from dataclasses import replace
-    from unittest import mock
 
-    import matcher.engine
+    from matcher import SolveOptions
 
     problem = generate(n_mentees, n_mentors, seed)
     problem = replace(problem, settings=replace(problem.settings, objective=objective))
-    limit = {"sparse": -1, "dense": 1 << 62}.get(path, matcher.engine.DENSE_PAIR_LIMIT)
+    limit = {"sparse": -1, "dense": 1 << 62}.get(path, SolveOptions().dense_pair_limit)
     phases: list[str] = []
 
     def progress(phase: str, fraction: float) -> None:
@@ -156,8 +159,7 @@ def run_scale(
             phases.append(phase)
 
     start = time.perf_counter()
-    with mock.patch.object(matcher.engine, "DENSE_PAIR_LIMIT", limit):
-        result = solve(problem, progress=progress)
+    result = solve(problem, progress=progress, options=SolveOptions(dense_pair_limit=limit))
     total = time.perf_counter() - start
     stats = result.stats
     return {

@@ -16,12 +16,16 @@ explain_pairs(problem, pairs) -> tuple of Explanation
     The same for many pairs at once (one preparation, vectorised).
 Result, Pair, Unmatched, InfeasiblePin, Stats, Explanation
     Outputs (:mod:`matcher.results`), each with ``to_dict()``.
+SolveOptions, SparseOptions
+    Tuning of ``solve`` (:mod:`matcher.backend`, :mod:`matcher.sparse`); the
+    optimum never depends on it.
 MatcherError
     Raised on bad input (``ValueError`` subclass with ``field`` and ``details``).
 CRITERIA, RULES, OBJECTIVES, CULTURAL_PREFERENCES, DEFAULT_WEIGHTS
     Vocabulary constants.
 """
 
+from matcher.backend import SolveOptions
 from matcher.engine import explain, explain_pairs, solve
 from matcher.errors import MatcherError
 from matcher.model import (
@@ -37,6 +41,7 @@ from matcher.model import (
     Window,
 )
 from matcher.results import Explanation, InfeasiblePin, Pair, Result, Stats, Unmatched
+from matcher.sparse import SparseOptions
 
 __all__ = [
     "CRITERIA",
@@ -53,6 +58,8 @@ __all__ = [
     "Problem",
     "Result",
     "Settings",
+    "SolveOptions",
+    "SparseOptions",
     "Stats",
     "Unmatched",
     "Window",

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
-from unittest import mock
 
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-import matcher.solver
 from matcher import Problem, Result, solve
+from matcher.backend import SolveOptions
+from matcher.reference import reference_pairs
 from tests.unit.helpers import (
     Q,
+    Setup,
+    Table,
     best_keys,
     brute_blocking_pairs,
     count_bound,
@@ -101,8 +104,7 @@ def test_dense_and_sparse_solvers_reach_the_same_optimum(problem: Problem) -> No
         current = with_objective(problem, objective)
         keys = []
         for density in (0.0, 2.0):  # always dense, always sparse
-            with mock.patch.object(matcher.solver, "SPARSE_DENSITY", density):
-                result = solve(current)
+            result = solve(current, options=SolveOptions(sparse_density=density))
             pool_pairs = [(p.mentee_id, p.mentor_id) for p in result.pairs if not p.pinned]
             keys.append(objective_key(current, table, setup, pool_pairs, objective))
         assert keys[0] == keys[1]
@@ -125,3 +127,40 @@ def test_blocking_pair_count_equals_a_brute_force_count(problem: Problem) -> Non
     result = solve(problem)
     table = pair_table(problem)
     assert result.stats.blocking_pairs == brute_blocking_pairs(problem, table, result)
+
+
+def reference_of(problem: Problem, table: Table, setup: Setup) -> list[tuple[int, int]]:
+    # The pool after the pins, as plain mappings, solved by matcher.reference.
+    days = problem.settings.waiting_class_days
+    scores = {
+        (e, r): table.score[e, r]
+        for e in setup.pool
+        for r, free in setup.remaining.items()
+        if free > 0 and table.feasible[e, r]
+    }
+    return reference_pairs(
+        scores,
+        setup.pool,
+        {e.id: math.floor(e.waiting_days / days) for e in problem.mentees},
+        {r: (free, setup.base_k[r]) for r, free in setup.remaining.items() if free > 0},
+        problem.settings.objective,
+        problem.settings.load_penalty,
+    )
+
+
+@BRUTE
+@given(st.one_of(problems(), problems(contested=True)))
+def test_the_reference_agrees_with_brute_force_and_with_solve(problem: Problem) -> None:
+    table = pair_table(problem)
+    setup = place_pins(problem, table)
+    assume(count_bound(problem, table, setup) <= 40_000)
+    best = best_keys(problem, table, setup)
+    for objective in OBJECTIVES:
+        current = with_objective(problem, objective)
+        reference = reference_of(current, table, setup)
+        solved = [(p.mentee_id, p.mentor_id) for p in solve(current).pairs if not p.pinned]
+        keys = [
+            objective_key(current, table, setup, pairs, objective) for pairs in (reference, solved)
+        ]
+        assert keys[0] == best[objective], objective
+        assert keys[1] == keys[0], objective

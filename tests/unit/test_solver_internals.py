@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 
 from matcher import MatcherError
-from matcher.solver import (
+from matcher.dense import (
     PoolProblem,
-    _choose_grid,
     assign,
     encode,
     fair_threshold,
     matching_size,
     solve_pool,
 )
+from matcher.objective import choose_grid as _choose_grid
 
 
 def pool(

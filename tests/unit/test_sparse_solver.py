@@ -5,18 +5,24 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import replace
-from unittest import mock
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import matcher.engine
-import matcher.sparse
+import matcher.bipartite
+import matcher.sparse.duals
+import matcher.sparse.pairs
+import matcher.sparse.pricing
+import matcher.sparse.scan
 from matcher import Problem, Result, solve
+from matcher.backend import SolveOptions
 from matcher.features import prepare
+from matcher.objective import Objective
 from matcher.scoring import Evaluator, score_matrix
+from matcher.sparse import SparseOptions
+from matcher.sparse.restricted import SparsePool
 from matcher.types import IntArray
 from tests.unit.helpers import (
     mentee,
@@ -50,18 +56,17 @@ def solve_sparse(
     # Tiny candidate sets, so that the first solve misses pairs and pricing must find them;
     # store=0 makes every pass rescore instead of reading the kept pairs; warm=inf starts
     # every solve after the first from the previous duals, warm=0 none.
-    with (
-        mock.patch.object(matcher.engine, "DENSE_PAIR_LIMIT", -1),
-        mock.patch.object(matcher.sparse, "CANDIDATES_PER_ROW", candidates),
-        mock.patch.object(matcher.sparse, "CANDIDATES_PER_MENTOR", per_mentor),
-        mock.patch.object(matcher.sparse, "PRICING_PER_ROW", per_row),
-        mock.patch.object(matcher.sparse, "WORKING_PER_ROW", 1),
-        mock.patch.object(matcher.sparse, "STORE_BYTES", store),
-        mock.patch.object(matcher.sparse, "SCORING_THREADS", threads),
-        mock.patch.object(matcher.sparse, "CHUNK_ELEMENTS", chunk),
-        mock.patch.object(matcher.sparse, "WARM_VIOLATORS_SHARE", warm),
-    ):
-        return solve(problem)
+    options = SparseOptions(
+        candidates_per_row=candidates,
+        candidates_per_mentor=per_mentor,
+        pricing_per_row=per_row,
+        working_per_row=1,
+        store_bytes=store,
+        scoring_threads=threads,
+        chunk_elements=chunk,
+        warm_violators_share=warm,
+    )
+    return solve(problem, options=SolveOptions(dense_pair_limit=-1, sparse=options))
 
 
 COMPARED = (
@@ -136,12 +141,14 @@ def test_the_sparse_path_reaches_the_dense_optimum_for_every_objective(
 @given(problems(contested=True))
 def test_sparse_progress_never_goes_down_and_ends_at_one(problem: Problem) -> None:
     seen: list[tuple[str, float]] = []
-    with (
-        mock.patch.object(matcher.engine, "DENSE_PAIR_LIMIT", -1),
-        mock.patch.object(matcher.sparse, "CANDIDATES_PER_ROW", 1),
-        mock.patch.object(matcher.sparse, "CHUNK_ELEMENTS", 5),
-    ):
-        solve(with_objective(problem, "fair"), progress=lambda p, f: seen.append((p, f)))
+    options = SolveOptions(
+        dense_pair_limit=-1, sparse=SparseOptions(candidates_per_row=1, chunk_elements=5)
+    )
+    solve(
+        with_objective(problem, "fair"),
+        progress=lambda p, f: seen.append((p, f)),
+        options=options,
+    )
     fractions = [f for _, f in seen]
     assert fractions == sorted(fractions)
     assert seen[-1] == ("done", 1.0)
@@ -195,29 +202,31 @@ def test_every_pass_sees_each_feasible_pair_once_with_its_dense_score(
     evaluator = Evaluator(prep)
     dense = score_matrix(prep)
     expected = sorted(zip(*np.nonzero(dense >= 0), dense[dense >= 0], strict=True))
-    with (
-        mock.patch.object(matcher.sparse, "CHUNK_ELEMENTS", chunk),
-        mock.patch.object(matcher.sparse, "SCORING_THREADS", threads),
-    ):
-        scan = matcher.sparse.first_scan(
-            prep,
-            evaluator,
-            np.ones(prep.m, dtype=np.bool_),
-            np.zeros(prep.n, dtype=np.bool_),
-            lambda phase, fraction: None,
-            0.0,
-            1.0,
-        )
-        assert scan.store is not None
-        for store in (scan.store, None):  # kept pairs, then rescored
-            seen = [
-                (int(r), int(c), int(s))
-                for block in matcher.sparse.map_pairs(
-                    prep, evaluator, store, lambda rows, cols, scores: (rows, cols, scores)
-                )
-                for r, c, s in zip(*block, strict=True)
-            ]
-            assert sorted(seen) == [(int(r), int(c), int(s)) for r, c, s in expected]
+    options = SparseOptions(chunk_elements=chunk, scoring_threads=threads)
+    scan = matcher.sparse.scan.first_scan(
+        prep,
+        evaluator,
+        np.ones(prep.m, dtype=np.bool_),
+        np.zeros(prep.n, dtype=np.bool_),
+        lambda phase, fraction: None,
+        0.0,
+        1.0,
+        options,
+    )
+    assert scan.store is not None
+    for store in (scan.store, None):  # kept pairs, then rescored
+        seen = [
+            (int(r), int(c), int(s))
+            for block in matcher.sparse.pairs.map_pairs(
+                prep,
+                evaluator,
+                store,
+                lambda rows, cols, scores: (rows, cols, scores),
+                options,
+            )
+            for r, c, s in zip(*block, strict=True)
+        ]
+        assert sorted(seen) == [(int(r), int(c), int(s)) for r, c, s in expected]
     assert scan.feasible_pairs == len(expected)
 
 
@@ -236,7 +245,7 @@ def test_each_mentee_keeps_its_best_scoring_candidates_ties_by_mentor_order(
         [first_row + r for r, row in enumerate(rows_scores) for _ in row], dtype=np.int64
     )
     scores = np.array([s for row in rows_scores for s in row], dtype=np.int32)
-    picked = set(matcher.sparse._top_per_row(rows, scores, count).tolist())
+    picked = set(matcher.sparse.scan._top_per_row(rows, scores, count).tolist())
     position = 0
     for row in rows_scores:
         # Python's sort is stable: the first of equal scores wins, as in the scan.
@@ -278,7 +287,9 @@ def test_a_restricted_solve_that_puts_participation_first_finds_the_maximum_weig
     # must be the same as with a dummy for every row (checked against a dense solve).
     table, ep, es, w, dense, best = small_graph(n_p, n_slots, edges, 1000)
     for cardinality_first in (True, False):
-        mentee, slot = matcher.sparse._match(n_p, n_slots, ep, es, w, cardinality_first)
+        mentee, slot = matcher.bipartite.max_weight_matching(
+            n_p, n_slots, ep, es, w, cardinality_first
+        )
         assert len(set(mentee.tolist())) == len(mentee) and len(set(slot.tolist())) == len(slot)
         assert all((p, s) in table for p, s in zip(mentee.tolist(), slot.tolist(), strict=True))
         assert dense[mentee, slot].sum() == best
@@ -308,7 +319,7 @@ def test_pricing_sees_each_pairs_reduced_profit_against_the_solved_weights(
     rows = np.arange(1, len(waits) + 1, dtype=np.int64)  # rows 0 and n - 1: not in the pool
     cols = np.arange(1, m, dtype=np.int64)  # column 0: not in the pool
     empty = np.zeros(0, dtype=np.int64)
-    pool = matcher.sparse.SparsePool(
+    pool = SparsePool(
         rows=rows,
         cols=cols,
         slots=np.array([s for _, s in mentors], dtype=np.int64),
@@ -322,12 +333,11 @@ def test_pricing_sees_each_pairs_reduced_profit_against_the_solved_weights(
         cand_c=empty,
         cand_s=empty,
     )
-    weights = matcher.sparse.Weights(pool)
-    weights.factor = factor  # as on a coarser score grid
+    weights = replace(Objective.for_pool(pool), factor=factor)  # as on a coarser score grid
     ints = st.integers(0, 1 << 40)
     u = np.array(data.draw(st.lists(ints, min_size=len(rows), max_size=len(rows))))
     big_v = np.array(data.draw(st.lists(ints, min_size=len(cols), max_size=len(cols))))
-    row_term, col_term = matcher.sparse._pricing_terms(n, m, pool, weights, u, big_v)
+    row_term, col_term = matcher.sparse.pricing.pricing_terms(n, m, pool, weights, u, big_v)
     scores = np.array(data.draw(st.lists(st.integers(0, 1_000_000), min_size=1, max_size=8)))
     for r in range(n):
         for c in range(m):
@@ -363,12 +373,12 @@ def test_a_matching_keeps_its_place_between_rounds_only_if_it_is_still_optimal(
     mentee = np.array(list(chosen), dtype=np.int64)
     slot = np.array(list(chosen.values()), dtype=np.int64)
     if dense[mentee, slot].sum() == best:
-        u, v = matcher.sparse._duals(n_p, n_slots, ep, es, w, mentee, slot, limit=50)
+        u, v = matcher.sparse.duals.duals(n_p, n_slots, ep, es, w, mentee, slot, limit=50)
         assert (u[ep] + v[es] >= 2 * w).all()
         assert u.sum() + v.sum() == 2 * best
     else:
-        with pytest.raises(matcher.sparse._NoDual):
-            matcher.sparse._duals(n_p, n_slots, ep, es, w, mentee, slot, limit=50)
+        with pytest.raises(matcher.sparse.duals.NoDual):
+            matcher.sparse.duals.duals(n_p, n_slots, ep, es, w, mentee, slot, limit=50)
 
 
 @FAST
@@ -390,15 +400,15 @@ def test_each_mentor_keeps_its_best_pool_mentees_across_chunks_ties_by_mentee_or
     pinned = np.array(data.draw(st.lists(st.booleans(), min_size=prep.n, max_size=prep.n)))
     open_cols = open_cols.astype(np.bool_).reshape(prep.m)
     pinned = pinned.astype(np.bool_).reshape(prep.n)
-    with (
-        mock.patch.object(matcher.sparse, "CHUNK_ELEMENTS", chunk),
-        mock.patch.object(matcher.sparse, "SCORING_THREADS", threads),
-        mock.patch.object(matcher.sparse, "CANDIDATES_PER_ROW", 0),
-        mock.patch.object(matcher.sparse, "CANDIDATES_PER_MENTOR", depth),
-    ):
-        scan = matcher.sparse.first_scan(
-            prep, evaluator, open_cols, pinned, lambda phase, fraction: None, 0.0, 1.0
-        )
+    options = SparseOptions(
+        chunk_elements=chunk,
+        scoring_threads=threads,
+        candidates_per_row=0,
+        candidates_per_mentor=depth,
+    )
+    scan = matcher.sparse.scan.first_scan(
+        prep, evaluator, open_cols, pinned, lambda phase, fraction: None, 0.0, 1.0, options
+    )
     in_pool = ~pinned & (np.where(open_cols[None, :], dense, -1).max(axis=1, initial=-1) >= 0)
     expected = set()
     for c in np.flatnonzero(open_cols):
@@ -406,3 +416,66 @@ def test_each_mentor_keeps_its_best_pool_mentees_across_chunks_ties_by_mentee_or
         rows.sort(key=lambda r: (-dense[r, c], r))  # best score, then the earlier mentee
         expected |= {(r, int(c)) for r in rows[:depth]}
     assert set(zip(scan.cand_rows.tolist(), scan.cand_cols.tolist(), strict=True)) == expected
+
+
+TAGS = tuple(f"t{k}" for k in range(12))
+#: Tiny working sets, so that pricing has to bring in most of the optimum.
+TIGHT = SparseOptions(
+    candidates_per_row=1,
+    candidates_per_mentor=0,
+    pricing_per_row=1,
+    working_per_row=1,
+    chunk_elements=1000,
+)
+
+
+def medium_problem(seed: int, n: int = 150, m: int = 50) -> Problem:
+    # A seeded cohort where many mentees want the same few mentors.
+    rng = random.Random(seed)
+    mentees = tuple(
+        mentee(
+            i,
+            needs=tuple((t, rng.randint(1, 3)) for t in rng.sample(TAGS, 3)),
+            waiting_days=float(rng.randint(0, 3)),
+        )
+        for i in range(1, n + 1)
+    )
+    mentors = tuple(
+        mentor(
+            1000 + j,
+            strengths=tuple((t, rng.randint(1, 3)) for t in rng.sample(TAGS, 4)),
+            capacity=rng.randint(1, 3),
+        )
+        for j in range(m)
+    )
+    return Problem(mentees=mentees, mentors=mentors, settings=needs_only(load_penalty=0.05))
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_a_medium_problem_is_priced_round_after_round_to_the_dense_optimum(
+    objective: str,
+) -> None:
+    problem = with_objective(medium_problem(0), objective)
+    dense = solve(problem)
+    sparse = solve(problem, options=SolveOptions(dense_pair_limit=-1, sparse=TIGHT))
+    check_invariants(problem, sparse)
+    assert sparse.stats.pricing_rounds >= 4
+    assert sparse.stats.certified_optimal is True
+    for key in ("matched_count", "objective_total", "fair_min_score", "blocking_pairs"):
+        if key != "blocking_pairs" or {(p.mentee_id, p.mentor_id) for p in dense.pairs} == {
+            (p.mentee_id, p.mentor_id) for p in sparse.pairs
+        }:
+            assert getattr(sparse.stats, key) == getattr(dense.stats, key), key
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_a_solve_stopped_before_pricing_is_done_is_not_reported_optimal(objective: str) -> None:
+    # The certificate comes from the stop condition: a pass that still finds pairs with
+    # a positive reduced profit (here: the only pass allowed) certifies nothing.
+    problem = with_objective(medium_problem(0), objective)
+    dense = solve(problem)
+    capped = replace(TIGHT, max_pricing_rounds=1)
+    result = solve(problem, options=SolveOptions(dense_pair_limit=-1, sparse=capped))
+    check_invariants(problem, result)
+    assert result.stats.certified_optimal is False
+    assert result.stats.objective_total < dense.stats.objective_total

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from matcher import MatcherError, Problem, solve
+from matcher.backend import SolveOptions
 from matcher.stable import deferred_acceptance
 from tests.unit.helpers import (
     Setup,
@@ -110,11 +111,8 @@ def test_ties_go_to_the_lower_row_and_column() -> None:
     assert dict(zip(rows.tolist(), cols.tolist(), strict=True)) == {0: 0, 1: 1}
 
 
-def test_stable_is_refused_above_the_dense_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    import matcher.engine
-
-    monkeypatch.setattr(matcher.engine, "DENSE_PAIR_LIMIT", 1)
+def test_stable_is_refused_above_the_dense_limit() -> None:
     problem = Problem(mentees=(mentee(1), mentee(2)), mentors=(mentor(3),), settings=needs_only())
     with pytest.raises(MatcherError) as raised:
-        solve(stable(problem))
+        solve(stable(problem), options=SolveOptions(dense_pair_limit=1))
     assert raised.value.field == "settings.objective"
