@@ -21,7 +21,7 @@ SolveOptions, SparseOptions
     optimum never depends on it.
 MatcherError
     Raised on bad input (``ValueError`` subclass with ``field`` and ``details``).
-CRITERIA, RULES, OBJECTIVES, CULTURAL_PREFERENCES, DEFAULT_WEIGHTS
+CRITERIA, RULES, OBJECTIVES, WAITING_PRIORITIES, CULTURAL_PREFERENCES, DEFAULT_WEIGHTS
     Vocabulary constants.
 """
 
@@ -34,6 +34,7 @@ from matcher.model import (
     DEFAULT_WEIGHTS,
     OBJECTIVES,
     RULES,
+    WAITING_PRIORITIES,
     Mentee,
     Mentor,
     Problem,
@@ -49,6 +50,7 @@ __all__ = [
     "DEFAULT_WEIGHTS",
     "OBJECTIVES",
     "RULES",
+    "WAITING_PRIORITIES",
     "Explanation",
     "InfeasiblePin",
     "MatcherError",

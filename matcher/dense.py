@@ -71,6 +71,8 @@ class PoolProblem:
         One of the objectives.
     load_penalty : float
         lambda.
+    waiting_priority : str
+        See :data:`matcher.model.WAITING_PRIORITIES`.
     """
 
     scores: Int32Array
@@ -79,6 +81,7 @@ class PoolProblem:
     waiting_class: IntArray
     objective: str
     load_penalty: float
+    waiting_priority: str = "strong"
 
 
 @dataclass(frozen=True)
@@ -437,6 +440,7 @@ def stage(
         waiting_class=pool.waiting_class,
         objective=pool.objective,
         load_penalty=pool.load_penalty,
+        waiting_priority=pool.waiting_priority,
     )
     return Staged(scores, pool, problem, scoring_seconds, time.perf_counter() - pool_start)
 

@@ -20,6 +20,7 @@ from matcher.model import (
     CRITERIA,
     CULTURAL_PREFERENCES,
     OBJECTIVES,
+    WAITING_PRIORITIES,
     Mentee,
     Mentor,
     Problem,
@@ -259,6 +260,12 @@ def check_settings(settings: Settings) -> FloatArray:
     _check_float(settings.load_penalty, "settings.load_penalty", hi=1.0)
     _check_float(settings.min_score, "settings.min_score", hi=1.0)
     _check_int(settings.min_needs_covered, "settings.min_needs_covered", 0, 100)
+    if settings.waiting_priority not in WAITING_PRIORITIES:
+        raise MatcherError(
+            f"settings.waiting_priority: unknown priority {settings.waiting_priority!r}",
+            field="settings.waiting_priority",
+            details={"allowed": list(WAITING_PRIORITIES)},
+        )
     _check_float(settings.waiting_class_days, "settings.waiting_class_days", positive=True, lo=1e-3)
     if settings.reference_date is not None and (
         not isinstance(settings.reference_date, dt.date)

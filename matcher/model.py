@@ -35,6 +35,12 @@ RULES: Final = (
 
 OBJECTIVES: Final = ("max_participation", "max_score", "fair", "stable")
 CULTURAL_PREFERENCES: Final = ("shared", "open", "different")
+#: How waiting time counts in ``max_participation`` and ``fair`` (``max_score`` always
+#: uses it only to break ties of equal total; ``stable`` never):
+#: ``strong``: longer waiters first, before the total score; ``tie_break``: the total
+#: score first, waiting only among matchings of equal size and total on the score grid;
+#: ``none``: waiting plays no part.
+WAITING_PRIORITIES: Final = ("strong", "tie_break", "none")
 
 #: Default criterion weights (any non-negative scale; they are normalised).
 DEFAULT_WEIGHTS: Final[Mapping[str, float]] = MappingProxyType(
@@ -199,6 +205,8 @@ class Settings:
     min_score : float
         Hard rule ``below_min_score``: the pair score is at least this (0 .. 1; 0
         turns it off), compared on the score grid.
+    waiting_priority : {"strong", "tie_break", "none"}
+        See :data:`WAITING_PRIORITIES`.
     """
 
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
@@ -214,6 +222,7 @@ class Settings:
     forbid_same_org_unit: bool = False
     min_needs_covered: int = 0
     min_score: float = 0.0
+    waiting_priority: str = "strong"
 
 
 @dataclass(frozen=True, kw_only=True)

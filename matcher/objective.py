@@ -11,7 +11,8 @@ grid, unless the problem is so large that the budget needs a coarser grid:
 optimum is certified).
 
 Tiers (``w`` = waiting class rank, 1 for the shortest wait, ``v`` = slot
-score ``s - penalty`` on the grid, ``N`` = most pairs possible):
+score ``s - penalty`` on the grid, ``N`` = most pairs possible). With waiting
+priority ``strong``:
 
 * ``max_participation``: ``M * w + v`` with ``M = N * (Q + max penalty) + 1``.
   Because every ``w >= 1`` and the matched mentee sets are the independent
@@ -22,6 +23,12 @@ score ``s - penalty`` on the grid, ``N`` = most pairs possible):
   least the bottleneck threshold (:mod:`matcher.bottleneck`).
 * ``max_score``: ``M * v + w`` with ``M = N * K + 1`` (``K`` waiting classes):
   the highest total, ties going to more and longer-waiting mentees.
+
+With ``tie_break``, ``max_participation`` and ``fair`` put the score before waiting:
+``B + M * v + w`` with ``M = N * K + 1`` and ``B = N * (M * (Q + max penalty) + K) + 1``
+(``B`` exceeds any difference in ``sum(M * v + w)``, so the most pairs come first; then
+the highest total; waiting only breaks ties of equal total on the grid). With ``none``
+every row has the same waiting class (the pool does it), so ``w`` is constant.
 """
 
 from __future__ import annotations
@@ -55,6 +62,19 @@ class PoolTerms(Protocol):
     def objective(self) -> str: ...
     @property
     def load_penalty(self) -> float: ...
+    @property
+    def waiting_priority(self) -> str: ...
+
+
+#: Tier orders of the encoding (see the module docstring).
+WAIT_FIRST, SCORE_FIRST, COUNT_FIRST = "wait_first", "score_first", "count_first"
+
+
+def mode_of(objective: str, waiting_priority: str) -> str:
+    """Which tier order encodes `objective` under `waiting_priority`."""
+    if objective == "max_score":
+        return SCORE_FIRST
+    return COUNT_FIRST if waiting_priority == "tie_break" else WAIT_FIRST
 
 
 def waiting_ranks(waiting_class: IntArray) -> tuple[IntArray, int]:
@@ -67,14 +87,14 @@ def waiting_ranks(waiting_class: IntArray) -> tuple[IntArray, int]:
 
 
 def choose_grid(
-    objective: str, n_pairs: int, classes: int, load_penalty: float, penalty_k: IntArray
-) -> tuple[int, int, IntArray]:
+    mode: str, n_pairs: int, classes: int, load_penalty: float, penalty_k: IntArray
+) -> tuple[int, int, int, IntArray]:
     """Finest score grid whose integer objective stays below :data:`BUDGET`.
 
     Parameters
     ----------
-    objective : str
-        The objective.
+    mode : str
+        The tier order (:func:`mode_of`).
     n_pairs : int
         Most pairs a matching can have.
     classes : int
@@ -86,8 +106,9 @@ def choose_grid(
 
     Returns
     -------
-    grid, multiplier, penalty
-        Score units per 1, the tier multiplier ``M`` and each slot's penalty on the grid.
+    grid, multiplier, offset, penalty
+        Score units per 1, the tier multiplier ``M``, the cardinality offset ``B``
+        (0 unless ``count_first``) and each slot's penalty on the grid.
 
     Raises
     ------
@@ -98,14 +119,19 @@ def choose_grid(
     for grid in GRIDS:
         penalty = np.rint(load_penalty * penalty_k.astype(np.float64) * grid).astype(np.int64)
         pmax = int(round(load_penalty * max_k * grid))
-        if objective == "max_score":
+        offset = 0
+        if mode == SCORE_FIRST:
             multiplier = n_pairs * classes + 1
             bound = n_pairs * (max(grid, pmax) * multiplier + classes)
+        elif mode == COUNT_FIRST:
+            multiplier = n_pairs * classes + 1
+            offset = n_pairs * (multiplier * (grid + pmax) + classes) + 1
+            bound = n_pairs * (offset + grid * multiplier + classes)
         else:
             multiplier = n_pairs * (grid + pmax) + 1
             bound = n_pairs * (multiplier * classes + grid)
         if bound <= BUDGET:
-            return grid, multiplier, penalty
+            return grid, multiplier, offset, penalty
     raise MatcherError(
         "problem too large to solve exactly (too many mentees or waiting classes)",
         details={"pairs_bound": n_pairs, "waiting_classes": classes},
@@ -133,7 +159,11 @@ class Objective:
     factor : int
         ``SCORE_SCALE // grid``.
     max_score : bool
-        Score tier first (``max_score``), else participation first.
+        The score tier comes before waiting (``max_score``, or ``tie_break``).
+    offset : int
+        ``B``: added to every edge so that the most pairs come first (``tie_break``).
+    cardinality_first : bool
+        Every optimum is a maximum-cardinality matching (all but ``max_score``).
     """
 
     slots: Slots
@@ -144,6 +174,8 @@ class Objective:
     slot_penalty: IntArray
     factor: int
     max_score: bool
+    offset: int = 0
+    cardinality_first: bool = True
 
     @classmethod
     def for_pool(cls, pool: PoolTerms) -> Objective:
@@ -161,19 +193,22 @@ class Objective:
         slots = Slots.of(pool.slots, pool.first_penalty_k)
         omega, classes = waiting_ranks(pool.waiting_class)
         n_pairs = min(len(pool.waiting_class), len(slots))
-        grid, multiplier, penalty = choose_grid(
-            pool.objective, n_pairs, max(classes, 1), pool.load_penalty, slots.penalty_k
+        mode = mode_of(pool.objective, pool.waiting_priority)
+        grid, multiplier, offset, penalty = choose_grid(
+            mode, n_pairs, max(classes, 1), pool.load_penalty, slots.penalty_k
         )
-        max_score = pool.objective == "max_score"
+        score_tier = mode != WAIT_FIRST
         return cls(
             slots=slots,
             omega=omega,
             classes=classes,
             grid=grid,
             multiplier=multiplier,
-            slot_penalty=penalty * multiplier if max_score else penalty,
+            slot_penalty=penalty * multiplier if score_tier else penalty,
             factor=SCORE_SCALE // grid,
-            max_score=max_score,
+            max_score=score_tier,
+            offset=offset,
+            cardinality_first=mode != SCORE_FIRST,
         )
 
     @property
@@ -189,14 +224,16 @@ class Objective:
         """Weight of a mentee-mentor pair of score ``s`` and waiting rank ``w``, before the slot."""
         s_obj = self.on_grid(s)
         out: IntArray = (
-            s_obj * self.multiplier + w if self.max_score else s_obj + w * self.multiplier
+            self.offset + s_obj * self.multiplier + w
+            if self.max_score
+            else s_obj + w * self.multiplier
         )
         return out
 
     def doubled_score_part(self, s: IntArray) -> IntArray:
         """The score's share of ``2 * base(s, w)``; the rest is :meth:`doubled_wait_part`."""
         s_obj = self.on_grid(s)
-        out: IntArray = 2 * s_obj * self.multiplier if self.max_score else 2 * s_obj
+        out: IntArray = 2 * (self.offset + s_obj * self.multiplier) if self.max_score else 2 * s_obj
         return out
 
     def doubled_wait_part(self, w: IntArray) -> IntArray:

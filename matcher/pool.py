@@ -116,6 +116,8 @@ class Pool:
         One of the objectives.
     load_penalty : float
         lambda.
+    waiting_priority : str
+        How waiting counts: see :data:`matcher.model.WAITING_PRIORITIES`.
     """
 
     rows: IntArray
@@ -125,6 +127,7 @@ class Pool:
     waiting_class: IntArray
     objective: str
     load_penalty: float
+    waiting_priority: str = "strong"
 
 
 def build_pool(prep: Prepared, pins: Pins, in_pool: BoolArray, degree: IntArray) -> Pool:
@@ -149,14 +152,18 @@ def build_pool(prep: Prepared, pins: Pins, in_pool: BoolArray, degree: IntArray)
     rows = np.flatnonzero(in_pool).astype(np.int64)
     cols = np.flatnonzero((remaining > 0) & (degree > 0)).astype(np.int64)
     settings = prep.settings
+    waiting_class = np.floor(prep.waiting[rows] / settings.waiting_class_days).astype(np.int64)
+    if settings.waiting_priority == "none":
+        waiting_class = np.zeros_like(waiting_class)  # one class: waiting plays no part
     return Pool(
         rows=rows,
         cols=cols,
         slots=np.minimum(remaining[cols], degree[cols]),
         first_penalty_k=prep.load[cols] + pins.used[cols],
-        waiting_class=np.floor(prep.waiting[rows] / settings.waiting_class_days).astype(np.int64),
+        waiting_class=waiting_class,
         objective=settings.objective,
         load_penalty=float(settings.load_penalty),
+        waiting_priority=settings.waiting_priority,
     )
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import matcher
 from api.domain.errors import RuleViolation
-from api.domain.vocabulary import CRITERIA, Objective, RematchPolicy
+from api.domain.vocabulary import CRITERIA, Objective, RematchPolicy, WaitingPriority
 
 WEEK_MINUTES = 7 * 24 * 60
 
@@ -164,7 +164,7 @@ class ProgramSettings:
         True,
         "The round report compares every objective on the round's own cohort (matched, "
         "total, mean and lowest score, blocking pairs): one extra solve per objective. "
-        "Rounds above 4,000,000 mentee-mentor pairs skip it.",
+        "Rounds above 4,000,000 mentee-mentor pairs, and the nightly rematch, skip it.",
         overridable=True,
     )
     default_capacity: int = _setting(
@@ -213,10 +213,21 @@ class ProgramSettings:
         minimum=0,
         maximum=26,
     )
+    waiting_priority: WaitingPriority = _setting(
+        WaitingPriority.TIE_BREAK,
+        "How waiting time counts (max_participation and fair). tie_break: the best fit "
+        "first; among matchings of equal size and equal total score, those who waited "
+        "longer. strong: those who waited longer first, even at a lower total score (a "
+        "queue). none: waiting plays no part. max_score uses waiting only to break ties; "
+        "stable never. Waiting counts from when the person's profile was complete, and a "
+        "match that failed through no fault of theirs keeps their place.",
+        overridable=True,
+        matcher=True,
+    )
     waiting_class_days: float = _setting(
-        1.0,
-        "max_participation and fair prefer mentees who waited longer, comparing waiting "
-        "times in whole classes of this many days.",
+        14.0,
+        "Waiting times are compared in whole classes of this many days (a mentee who "
+        "waited 20 days and one who waited 27 are equal with 14).",
         minimum=0.001,
         maximum=365,
         overridable=True,
@@ -302,6 +313,7 @@ class ProgramSettings:
         taken = {name: getattr(self, name) for name, spec in SPECS.items() if spec.matcher}
         taken["weights"] = dict(self.weights)
         taken["objective"] = str(self.objective)
+        taken["waiting_priority"] = str(self.waiting_priority)
         return matcher.Settings(reference_date=reference_date, **taken)
 
 

@@ -114,6 +114,12 @@ class Objective(StrEnum):
     STABLE = "stable"
 
 
+class WaitingPriority(StrEnum):
+    STRONG = "strong"
+    TIE_BREAK = "tie_break"
+    NONE = "none"
+
+
 class RematchPolicy(StrEnum):
     OFF = "off"
     PROPOSE = "propose"

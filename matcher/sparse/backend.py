@@ -38,6 +38,7 @@ def _sparse_pool(prep: Prepared, pins: Pins, scan: FirstScan) -> SparsePool:
         waiting_class=pool.waiting_class,
         objective=pool.objective,
         load_penalty=pool.load_penalty,
+        waiting_priority=pool.waiting_priority,
         row_top=scan.row_top[pool.rows],
         histogram=scan.histogram,
         cand_p=row_index[scan.cand_rows],

@@ -46,6 +46,7 @@ class SparsePool:
     cand_c: IntArray
     cand_s: IntArray
     considered: int = 0  # first candidates plus every pair pricing brought in
+    waiting_priority: str = "strong"  # see matcher.model.WAITING_PRIORITIES
 
     def local_index(self, n: int, m: int) -> tuple[IntArray, IntArray]:
         """Pool row of each of the ``n`` mentees and pool column of each of the ``m``
@@ -200,7 +201,7 @@ class Restricted:
             violators = int(np.count_nonzero(reduced < 0))
             if violators < self.options.warm_violators_share * n_p:
                 return match_warm(n_p, n_slots, ep, es, reduced, u_old, v_old)
-        return max_weight_matching(n_p, n_slots, ep, es, w, not self.weights.max_score)
+        return max_weight_matching(n_p, n_slots, ep, es, w, self.weights.cardinality_first)
 
     def solve(self, try_keep: bool, before_solve: Callable[[], None]) -> Solved:
         """Solve the working set; with ``try_keep``, keep the last matching if still optimal.
