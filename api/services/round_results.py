@@ -18,7 +18,7 @@ import matcher
 from api.adapters.db import utcnow
 from api.adapters.models import Participant, Program, Round, RoundPair
 from api.domain.settings import ProgramSettings
-from api.domain.vocabulary import Closer, RoundStatus
+from api.domain.vocabulary import Closer, RoundKind, RoundStatus
 from api.services import pool as pools
 from api.services import status
 
@@ -73,7 +73,9 @@ def compute(
         stats["matched_first"] = len(placed_first)
         stats["pinned_count"] = stats["pinned_count"] - len(placed_first)
     stats["excluded_mentees"] = dict(Counter(pool.excluded_mentees.values()))
-    if ProgramSettings.from_stored(round_.parameters).compare_objectives:
+    if round_.kind != RoundKind.REMATCH and ProgramSettings.from_stored(
+        round_.parameters
+    ).compare_objectives:
         stats["objective_comparison"] = compare_objectives(pool.problem, result)
     compared = time.perf_counter()
     session.flush()
