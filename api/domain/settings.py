@@ -341,6 +341,11 @@ def default_of(name: str) -> Any:
     return _DEFAULTS.to_stored()[name]
 
 
+def new_program_default_of(name: str) -> Any:
+    """What a new program starts with for setting `name`, in its JSON form."""
+    return NEW_PROGRAM_DEFAULTS.get(name, default_of(name))
+
+
 def check_value(name: str, value: Any) -> str | None:
     """Why `value` is not a valid value of setting `name` (None when it is)."""
     spec = SPECS.get(name)

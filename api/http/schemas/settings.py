@@ -28,7 +28,7 @@ def _field(name: str, *, mode: str) -> fields.Field:
     kind = domain.kind_of(name)
     kw: dict[str, Any] = {"metadata": {"description": spec.description}}
     if mode == "create":
-        default = domain.default_of(name)
+        default = domain.new_program_default_of(name)
         kw["load_default"] = (lambda d=default: dict(d)) if isinstance(default, dict) else default
     elif mode == "out":
         kw["required"] = True
