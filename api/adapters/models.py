@@ -24,15 +24,15 @@ from api.domain.settings import ProgramSettings
 from api.domain.vocabulary import (
     BUSY_ROUND_STATUSES,
     LIVE_MATCH_STATUSES,
+    MENTEE_ROLES,
+    MENTOR_ROLES,
     ConcernCategory,
     ConcernOutcome,
     ConcernStatus,
-    FitAnswer,
-    MENTEE_ROLES,
-    MENTOR_ROLES,
     ConsentPurpose,
     ConstraintKind,
     CulturalPreference,
+    FitAnswer,
     LinkPurpose,
     MatchStatus,
     MessageKind,
@@ -392,6 +392,12 @@ class Match(Base):
         passive_deletes=True,
         order_by="CheckIn.id",
     )
+    fit_answers: Mapped[list[FitAnswerRecord]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="FitAnswerRecord.id"
+    )
+    closing_surveys: Mapped[list[ClosingSurvey]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="ClosingSurvey.id"
+    )
 
 
 class Constraint(Base):
@@ -475,9 +481,7 @@ class Concern(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    resolved_by: Mapped[int | None] = mapped_column(
-        ForeignKey("accounts.id", ondelete="SET NULL")
-    )
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
 
     match: Mapped[Match] = relationship()
     raiser: Mapped[Participant] = relationship()

@@ -53,8 +53,8 @@ from typing import Any, Generic, TypeVar
 from api.domain.errors import IllegalTransition
 from api.domain.vocabulary import (
     LIVE_MATCH_STATUSES,
-    ConcernStatus,
     OPEN_MATCH_STATUSES,
+    ConcernStatus,
     MatchStatus,
     OutboxStatus,
     RoundStatus,

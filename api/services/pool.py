@@ -7,6 +7,7 @@ partners, coordinator constraints and how long each mentee has waited.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +20,15 @@ import matcher
 from api.adapters.models import Constraint, Match, Participant, Program
 from api.domain.settings import ProgramSettings
 from api.domain.values import DAYS
-from api.domain.vocabulary import LIVE_MATCH_STATUSES, ConstraintKind, ParticipantStatus
+from api.domain.vocabulary import (
+    LIVE_MATCH_STATUSES,
+    CloseReason,
+    ConstraintKind,
+    ParticipantStatus,
+)
+
+#: The matcher's largest waiting time.
+MAX_WAITING_DAYS = 1e6
 
 
 @dataclass
@@ -82,25 +91,36 @@ class History:
     load: Counter[int]  # live matches per mentor
     last_closed: dict[int, datetime]  # mentee -> when their last match closed
     previous: tuple[tuple[int, int], ...]  # every pair that was ever proposed
+    #: Mentees whose latest closed match was a no-fault exit: the next run takes them first.
+    no_fault: frozenset[int] = frozenset()
 
     @classmethod
     def of(cls, session: Session, program: Program) -> History:
         matches = session.execute(
-            select(Match.mentee_id, Match.mentor_id, Match.status, Match.closed_at).where(
-                Match.program_id == program.id
-            )
+            select(
+                Match.mentee_id, Match.mentor_id, Match.status, Match.closed_at, Match.close_reason
+            ).where(Match.program_id == program.id)
         ).all()
         live = [m for m in matches if m.status in LIVE_MATCH_STATUSES]
         last_closed: dict[int, datetime] = {}
+        latest: dict[int, Any] = {}
         for m in matches:
+            if m.closed_at is None:
+                continue
+            if m.mentee_id not in latest or m.closed_at > latest[m.mentee_id].closed_at:
+                latest[m.mentee_id] = m
+            # A no-fault exit keeps the waiting place: its close does not restart the wait.
             seen = last_closed.get(m.mentee_id)
-            if m.closed_at is not None and (seen is None or m.closed_at > seen):
+            if m.close_reason != CloseReason.NO_FAULT and (seen is None or m.closed_at > seen):
                 last_closed[m.mentee_id] = m.closed_at
         return cls(
             live_mentees=frozenset(m.mentee_id for m in live),
             load=Counter(m.mentor_id for m in live),
             last_closed=last_closed,
             previous=tuple(sorted({(m.mentee_id, m.mentor_id) for m in matches})),
+            no_fault=frozenset(
+                k for k, m in latest.items() if m.close_reason == CloseReason.NO_FAULT
+            ),
         )
 
 
@@ -176,6 +196,12 @@ def build_pool(
         else:
             waited = 0.0 if p.id in deprioritised else _waiting_days(p, history, as_of)
             mentees.append(to_mentee(p, email_ids, waited))
+    first = [i for i, m in enumerate(mentees) if m.id in history.no_fault]
+    if first:
+        # After a no-fault exit: a waiting class above everybody else's.
+        top = max(m.waiting_days for m in mentees) + settings.waiting_class_days + 1
+        for i in first:
+            mentees[i] = dataclasses.replace(mentees[i], waiting_days=min(top, MAX_WAITING_DAYS))
     mentors = [
         to_mentor(
             p,
