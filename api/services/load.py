@@ -10,18 +10,13 @@ rematch leaves them out) until they resume (`resume`) or check in again without 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.adapters.db import utcnow
-from api.adapters.models import Account, CheckIn, Match, Participant, ProgramCoordinator
+from api.adapters.models import CheckIn, Match, Participant, ProgramCoordinator
 from api.domain.settings import ProgramSettings
 from api.domain.vocabulary import LinkPurpose, MessageKind, Side, Signal
-from api.errors import Conflict
-from api.services import access, links, outbox
+from api.services import links, outbox
 
 
 def _coordinators(session: Session, program_id: int) -> list[int]:
@@ -84,37 +79,6 @@ def after_check_in(session: Session, match: Match, row: CheckIn) -> None:
 
 def capacity_of(participant: Participant, settings: ProgramSettings) -> int:
     return participant.capacity if participant.capacity is not None else settings.default_capacity
-
-
-@dataclass(frozen=True)
-class LoadState:
-    participant_id: int
-    capacity: int | None
-    drained: bool
-    resumed_at: datetime | None
-
-
-def drained_now(session: Session, participant: Participant) -> bool:
-    """The mentor's latest check-in as a mentor says drained, after any resume."""
-    latest = session.execute(
-        select(CheckIn.signal, CheckIn.created_at)
-        .where(CheckIn.author_id == participant.id, CheckIn.author_side == Side.MENTOR)
-        .order_by(CheckIn.id.desc())
-        .limit(1)
-    ).one_or_none()
-    if latest is None or latest.signal != Signal.DRAINED:
-        return False
-    return participant.resumed_at is None or latest.created_at > participant.resumed_at
-
-
-def resume(session: Session, account: Account, program_id: int) -> LoadState:
-    """A drained mentor is ready for new proposals again."""
-    participant = access.own_profile_program(session, account, program_id)
-    if not participant.is_mentor:
-        raise Conflict("Only mentors are left out of proposals when drained.")
-    participant.resumed_at = utcnow()
-    session.commit()
-    return LoadState(participant.id, participant.capacity, False, participant.resumed_at)
 
 
 # --- the capacity question's action link ---------------------------------------------------

@@ -340,3 +340,11 @@ def runs(session: Session, account: Account, program_id: int) -> list[RematchRun
         .order_by(Round.id.desc())
     )
     return [RematchRun(r) for r in rows]
+
+
+def run_in_session(session: Session, program_id: int, *, as_of: datetime) -> Summary:
+    """One program's rematch in the caller's session (the caller holds the transaction:
+    scenario tests drive simulated nights with it)."""
+    summary = Summary(program_id, night=as_of.date().isoformat())
+    _rematch(session, program_id, as_of, False, summary)
+    return summary

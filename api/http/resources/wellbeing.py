@@ -18,13 +18,12 @@ from api.http.schemas.wellbeing import (
     ConcernSchema,
     ConcernUpdateSchema,
     FitCheckAnswerSchema,
-    LoadStateSchema,
     MyConcernSchema,
     SurveyCreateSchema,
     SurveyReportSchema,
     SurveySchema,
 )
-from api.services import concerns, fit_checks, load, surveys
+from api.services import concerns, fit_checks, surveys
 
 blp = Blueprint("wellbeing", __name__, url_prefix="/api/v1", description="Relationship health")
 
@@ -130,13 +129,3 @@ class SurveysCsv(MethodView):
                 "Content-Disposition": f'attachment; filename="program-{program_id}-surveys.csv"'
             },
         )
-
-
-@blp.route("/programs/<int:program_id>/profile/resume")
-class Resume(MethodView):
-    @policy("owner")
-    @blp.response(200, LoadStateSchema)
-    @blp.alt_response(409, problem("Only mentors are left out of proposals when drained"))
-    def post(self, program_id: int) -> Any:
-        """After saying you are drained: take new proposals again."""
-        return load.resume(session(), current_account(), program_id)

@@ -134,10 +134,3 @@ class SurveyReportSchema(Schema):
     response_rate = fields.Float(required=True, allow_none=True)
     goals = fields.Nested(ScaleSchema, required=True)
     recommend = fields.Nested(ScaleSchema, required=True)
-
-
-class LoadStateSchema(Schema):
-    participant_id = fields.Integer(required=True)
-    capacity = fields.Integer(required=True, allow_none=True)
-    drained = fields.Boolean(required=True)
-    resumed_at = fields.DateTime(required=True, allow_none=True)
