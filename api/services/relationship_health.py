@@ -224,7 +224,8 @@ def due(session: Session, now: datetime) -> HealthDue:
         known = _known_keys(session, keys)
         # Matches nudged now (two partners each), not counting nudges of earlier runs.
         found.quiet_nudges += sum(1 for k in keys if k not in known) // 2
-        outbox.write(session, messages, now)
+        # Due from the moment they are found (`now` may be a simulated moment: --as-of).
+        outbox.write(session, messages)
     return found
 
 
