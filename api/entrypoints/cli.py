@@ -12,7 +12,6 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from api import config
 from api.adapters import migrate
-from api.adapters.db import utcnow
 from api.domain.vocabulary import OutboxStatus, values
 from api.entrypoints import demo as demo_module
 from api.entrypoints import scheduler as scheduler_module
@@ -25,7 +24,6 @@ from api.http import delivery as http_delivery
 from api.services import accounts
 from api.services import notify as notify_service
 from api.services import outbox as outbox_service
-from api.services import relationship_health as health_service
 from api.services import rematch as rematch_service
 
 
@@ -148,13 +146,7 @@ def _as_of(value: str | None) -> datetime | None:
 @click.option("--as-of", "as_of", help="The moment to act as of (ISO 8601; default now).")
 @with_appcontext
 def rematch(program_id: int | None, dry_run: bool, as_of: str | None) -> None:
-    """Expire stale proposals and re-pair waiting mentees (the nightly job); first the
-    health loop (fit checks, quiet nudges, concern retention) as of the same moment."""
-    if not dry_run:
-        s = database.session()
-        click.echo(health_service.due(s, _as_of(as_of) or utcnow()).describe())
-        s.commit()
-        s.close()
+    """Expire stale proposals and re-pair waiting mentees (the nightly job)."""
     summaries = rematch_service.run(
         database.database().engine, program_id=program_id, dry_run=dry_run, as_of=_as_of(as_of)
     )

@@ -11,9 +11,9 @@ import logging
 from rq import Worker
 
 from api import config
-from api.adapters.db import Database, make_engine, utcnow
+from api.adapters.db import Database, make_engine
 from api.adapters.queue import QueueError, RoundQueue
-from api.services import delivery, notify, relationship_health, rematch, round_runs
+from api.services import delivery, notify, rematch, round_runs
 
 log = logging.getLogger("peermatch.jobs")
 
@@ -37,10 +37,6 @@ def nightly_rematch() -> None:
     """RQ job of the scheduled rematch: every program whose policy is on."""
     db = _database()
     try:
-        # The health loop first (fit checks, quiet nudges, concern retention): idempotent.
-        with db.session_factory() as session:
-            log.info("%s", relationship_health.due(session, utcnow()).describe())
-            session.commit()
         for summary in rematch.run(db.engine):
             log.info("%s", summary.describe())
         # Expiries and published proposals of the night: their messages go now.

@@ -1,8 +1,9 @@
 """Relationship health: the facts of many matches at once, their health, and the
 time-based steps of the health loop (fit checks, quiet nudges, concern retention).
 
-`due(session, now)` runs from `peermatch notify --due` / the scheduler's notify job and
-from the nightly rematch (`--as-of` gives `now`). Each message it writes names its cause
+`due(session, now)` runs from `notify.due`: the scheduler's NOTIFY_CRON job and
+`peermatch notify --due [--as-of]` (not from the rematch, which must exit cleanly when
+another writer holds the database). Each message it writes names its cause
 in its dedupe key, so running it again in the same period writes nothing:
 
     fit_check:<match>:<account>                 once per match (fit_check_asked_at too)
