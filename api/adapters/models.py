@@ -26,9 +26,13 @@ from api.domain.vocabulary import (
     LIVE_MATCH_STATUSES,
     MENTEE_ROLES,
     MENTOR_ROLES,
+    ConcernCategory,
+    ConcernOutcome,
+    ConcernStatus,
     ConsentPurpose,
     ConstraintKind,
     CulturalPreference,
+    FitAnswer,
     LinkPurpose,
     MatchStatus,
     MessageKind,
@@ -154,6 +158,9 @@ class Participant(Base):
     # the program's coordinators, never logged.
     cultural_background: Mapped[list[Any] | None] = mapped_column()
     wellbeing_needs: Mapped[list[Any] | None] = mapped_column()
+    # A mentor who said they were drained is left out of new proposals until they
+    # resume (a check-in after this moment decides again).
+    resumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     account: Mapped[Account] = relationship()
     program: Mapped[Program] = relationship()
@@ -372,6 +379,10 @@ class Match(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_by: Mapped[str | None] = mapped_column(String(16))  # mentee, mentor, coordinator, system
     close_reason: Mapped[str | None] = mapped_column(Text)
+    # When both partners were asked how the first meeting went (once per match).
+    fit_check_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Paused by a partner raising a concern (no prompts or nudges until resumed).
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     mentee: Mapped[Participant] = relationship(foreign_keys=[mentee_id])
     mentor: Mapped[Participant] = relationship(foreign_keys=[mentor_id])
@@ -380,6 +391,12 @@ class Match(Base):
         cascade="all, delete-orphan",
         passive_deletes=True,
         order_by="CheckIn.id",
+    )
+    fit_answers: Mapped[list[FitAnswerRecord]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="FitAnswerRecord.id"
+    )
+    closing_surveys: Mapped[list[ClosingSurvey]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="ClosingSurvey.id"
     )
 
 
@@ -421,6 +438,79 @@ class CheckIn(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     match: Mapped[Match] = relationship(back_populates="check_ins")
+
+
+class FitAnswerRecord(Base):
+    """A partner's answer to the fit check (a partner may answer again; all are kept)."""
+
+    __tablename__ = "fit_answers"
+    __table_args__ = (CheckConstraint(sql_in("answer", FitAnswer), name="answer"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
+    author_side: Mapped[str] = mapped_column(String(10))
+    answer: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Concern(Base):
+    """A concern a partner raised about a relationship: for the program's coordinators
+    only (the partner never sees it, nor that it exists)."""
+
+    __tablename__ = "concerns"
+    __table_args__ = (
+        CheckConstraint(sql_in("category", ConcernCategory), name="category"),
+        CheckConstraint(sql_in("status", ConcernStatus), name="status"),
+        CheckConstraint(f"outcome IS NULL OR {sql_in('outcome', ConcernOutcome)}", name="outcome"),
+        Index("ix_concerns_program_id_status", "program_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
+    raised_by: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    raiser_side: Mapped[str] = mapped_column(String(10))
+    category: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    pause: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(10), default=ConcernStatus.OPEN.value)
+    coordinator_note: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+
+    match: Mapped[Match] = relationship()
+    raiser: Mapped[Participant] = relationship()
+
+
+class ClosingSurvey(Base):
+    """A partner's answer to the closing survey of an ended match (one per side)."""
+
+    __tablename__ = "closing_surveys"
+    __table_args__ = (
+        UniqueConstraint("match_id", "author_side"),
+        CheckConstraint("goals BETWEEN 1 AND 5", name="goals"),
+        CheckConstraint("recommend BETWEEN 1 AND 5", name="recommend"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(
+        ForeignKey("programs.id", ondelete="CASCADE"), index=True
+    )
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    author_side: Mapped[str] = mapped_column(String(10))
+    goals: Mapped[int] = mapped_column(Integer)
+    recommend: Mapped[int] = mapped_column(Integer)
+    # For the program's coordinators only.
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class IdempotencyRecord(Base):

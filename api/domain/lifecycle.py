@@ -26,6 +26,11 @@ Outbox message::
     fail       pending, sending -> failed    (attempts exhausted, or it cannot be built)
     skip       pending, sending -> skipped   (nothing to say any more)
 
+Concern::
+
+    raise      -> open                    (a partner raises it)
+    resolve    open -> resolved           (a coordinator, with an outcome)
+
 Round::
 
     queue      -> queued                  (a coordinator starts one)
@@ -49,6 +54,7 @@ from api.domain.errors import IllegalTransition
 from api.domain.vocabulary import (
     LIVE_MATCH_STATUSES,
     OPEN_MATCH_STATUSES,
+    ConcernStatus,
     MatchStatus,
     OutboxStatus,
     RoundStatus,
@@ -175,5 +181,15 @@ OUTBOX: Lifecycle[OutboxStatus] = Lifecycle(
         Transition("retry", frozenset({OS.SENDING}), OS.PENDING, "retried"),
         Transition("fail", frozenset({OS.PENDING, OS.SENDING}), OS.FAILED, "failed"),
         Transition("skip", frozenset({OS.PENDING, OS.SENDING}), OS.SKIPPED, "skipped"),
+    ],
+)
+
+CS = ConcernStatus
+#: A concern a participant raised: open until a coordinator resolves it (with an outcome).
+CONCERN: Lifecycle[ConcernStatus] = Lifecycle(
+    "Concern",
+    [
+        Transition("raise", frozenset(), CS.OPEN, "raised"),
+        Transition("resolve", frozenset({CS.OPEN}), CS.RESOLVED, "resolved"),
     ],
 )

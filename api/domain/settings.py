@@ -233,6 +233,26 @@ class ProgramSettings:
         overridable=True,
         matcher=True,
     )
+    fit_check_days: int = _setting(
+        14,
+        "Days after a match becomes active that both partners are asked, once, how the "
+        "first meeting went (good_fit, not_sure, not_a_fit, not_met_yet).",
+        minimum=1,
+        maximum=90,
+    )
+    quiet_after_weeks: int = _setting(
+        4,
+        "Weeks without a check-in from either partner after which an active match is "
+        "quiet: the partners get one nudge and coordinators see it.",
+        minimum=1,
+        maximum=52,
+    )
+    concern_retention_days: int = _setting(
+        365,
+        "Days a resolved concern is kept (then deleted by the nightly job).",
+        minimum=30,
+        maximum=3650,
+    )
     rematch_policy: RematchPolicy = _setting(
         RematchPolicy.PROPOSE,
         "What the nightly rematch does: off, propose (a round for the coordinators to "

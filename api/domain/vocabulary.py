@@ -107,6 +107,56 @@ class Signal(StrEnum):
     DRAINED = "drained"
 
 
+class FitAnswer(StrEnum):
+    """How the first meeting went, asked `fit_check_days` after a match became active."""
+
+    GOOD_FIT = "good_fit"
+    NOT_SURE = "not_sure"
+    NOT_A_FIT = "not_a_fit"
+    NOT_MET_YET = "not_met_yet"
+
+
+class CloseReason(StrEnum):
+    """Close reasons the service itself writes (partners' own reasons are free text)."""
+
+    #: Either partner found it was not a fit: nobody's fault, both go back to the pool.
+    NO_FAULT = "no_fault"
+
+
+class Health(StrEnum):
+    """How a live relationship is doing, for coordinators; worst first."""
+
+    AT_RISK = "at_risk"  # an open concern, a drained partner, or a not_a_fit answer
+    NEVER_STARTED = "never_started"  # not_met_yet twice, or nobody answered the fit check
+    QUIET = "quiet"  # no check-in from either side for quiet_after_weeks
+    NEEDS_CHECK_IN = "needs_check_in"  # no check-in for a check-in period
+    ON_TRACK = "on_track"
+
+
+class ConcernCategory(StrEnum):
+    BOUNDARIES = "boundaries"
+    POWER_IMBALANCE = "power_imbalance"
+    CONDUCT = "conduct"
+    WORKLOAD = "workload"
+    SAFETY = "safety"
+    OTHER = "other"
+
+
+class ConcernStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class ConcernOutcome(StrEnum):
+    """What a coordinator recorded when resolving a concern."""
+
+    RESOLVED_WITH_PAIR = "resolved_with_pair"
+    RELATIONSHIP_RESUMED = "relationship_resumed"
+    RELATIONSHIP_ENDED = "relationship_ended"
+    REFERRED = "referred"
+    NO_ACTION_NEEDED = "no_action_needed"
+
+
 class Objective(StrEnum):
     MAX_PARTICIPATION = "max_participation"
     MAX_SCORE = "max_score"
@@ -151,6 +201,13 @@ class MessageKind(StrEnum):
     DIGEST = "digest"
     INVITATION = "invitation"
     PASSWORD_RESET = "password_reset"
+    #: Relationship health (issue 22).
+    FIT_CHECK = "fit_check"
+    QUIET_NUDGE = "quiet_nudge"
+    CONCERN_RAISED = "concern_raised"
+    CAPACITY_QUESTION = "capacity_question"
+    MENTOR_DRAINED = "mentor_drained"
+    CLOSING_SURVEY = "closing_survey"
 
 
 #: Messages a person may turn off (they carry List-Unsubscribe); the others always go.
@@ -158,6 +215,7 @@ OPTIONAL_MESSAGES = {
     MessageKind.REMINDER: "reminders",
     MessageKind.CHECK_IN_DUE: "check_in_prompts",
     MessageKind.DIGEST: "digests",
+    MessageKind.QUIET_NUDGE: "check_in_prompts",
 }
 
 
@@ -168,6 +226,7 @@ class LinkPurpose(StrEnum):
     PASSWORD_RESET = "password_reset"
     MATCH_ANSWER = "match_answer"
     UNSUBSCRIBE = "unsubscribe"
+    LOWER_CAPACITY = "lower_capacity"
 
 
 class ProgramRole(StrEnum):

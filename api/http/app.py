@@ -18,6 +18,7 @@ from api.http.resources import (
     profiles,
     programs,
     rounds,
+    wellbeing,
 )
 
 
@@ -46,7 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     problems.init_app(app)
     limits.init_app(app)
     api = openapi.init_app(app)
-    for module in (health, accounts, programs, profiles, rounds, matches, notifications):
+    for module in (health, accounts, programs, profiles, rounds, matches, notifications, wellbeing):
         api.register_blueprint(module.blp)
     openapi.finish(api)
     # HTML pages the links of messages open: not part of the API's document.

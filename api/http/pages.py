@@ -21,7 +21,15 @@ from api.errors import ApiError
 from api.http import context
 from api.http.database import session
 from api.http.policy import policy
-from api.services import invitations, links, messages, passwords, preferences, relationships
+from api.services import (
+    invitations,
+    links,
+    load,
+    messages,
+    passwords,
+    preferences,
+    relationships,
+)
 
 STATIC = Path(templates.__file__).resolve().parents[1] / "templates" / "pages" / "static"
 
@@ -257,4 +265,42 @@ def unsubscribe() -> Response:
         f"{what.capitalize()} turned off",
         f"You will get no more {what}. Turn them on again with PATCH "
         "/api/v1/me/notification-settings.",
+    )
+
+
+# --- the capacity question (load and burnout) -------------------------------------------
+
+
+@blp.get("/capacity")
+@policy("anonymous")
+def capacity_form() -> Response:
+    """Confirm lowering your capacity by one."""
+    try:
+        token = _token()
+        participant, lowered = load.capacity_by_link(session(), token)
+    except ApiError as exc:
+        return _problem(exc)
+    return _page(
+        "capacity",
+        title="Take fewer mentees?",
+        token=token,
+        program_name=participant.program.name,
+        capacity=lowered + 1,
+        lowered=lowered,
+        action=url_for("pages.capacity"),
+    )
+
+
+@blp.post("/capacity")
+@policy("anonymous")
+def capacity() -> Response:
+    """Lower the capacity with the link's single-use token."""
+    try:
+        _, lowered = load.lower_by_link(session(), _token())
+    except ApiError as exc:
+        return _problem(exc)
+    return _message(
+        "Capacity lowered",
+        f"You now take at most {lowered} mentees at once. Thank you for saying how it "
+        "weighs on you; change it again in your profile whenever you like.",
     )

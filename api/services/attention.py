@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from api.adapters.db import utcnow
 from api.adapters.models import Account, CheckIn, Match, Participant
-from api.domain.vocabulary import MatchStatus, Side, Signal
-from api.services import access
+from api.domain.health import SEVERITY
+from api.domain.vocabulary import Health, MatchStatus, Side, Signal
+from api.services import access, relationship_health
 from api.services.program_matches import ProgramMatch
 
 
@@ -20,7 +21,7 @@ from api.services.program_matches import ProgramMatch
 class AttentionItem(ProgramMatch):
     """An active match and why it needs attention."""
 
-    reasons: list[str]
+    reasons: list[str] = field(default_factory=list)
 
     @property
     def match_id(self) -> int:
@@ -57,7 +58,8 @@ def reasons(match: Match, now: datetime, quiet_after: timedelta, low_rating: int
 def needs_attention(
     session: Session, account: Account, program_id: int, weeks: int, low_rating: int
 ) -> list[AttentionItem]:
-    """Active relationships with a low rating, a drained partner, or no recent check-in."""
+    """Active relationships with a low rating, a drained partner, no recent check-in, or
+    a health other than on_track; sorted by health, worst first."""
     program = access.program_for_coordinator(session, account, program_id)
     now = utcnow()
     loader = (selectinload(Participant.account),)
@@ -71,5 +73,11 @@ def needs_attention(
         )
         .order_by(Match.id)
     ).all()
-    items = (AttentionItem(m, reasons(m, now, timedelta(weeks=weeks), low_rating)) for m in matches)
-    return [item for item in items if item.reasons]
+    health = relationship_health.health_of(session, matches, now)
+    items = [
+        AttentionItem(m, health[m.id], reasons(m, now, timedelta(weeks=weeks), low_rating))
+        for m in matches
+    ]
+    # Worst health first (at_risk, never_started, quiet, needs_check_in), then oldest.
+    flagged = [i for i in items if i.reasons or i.health not in (None, Health.ON_TRACK)]
+    return sorted(flagged, key=lambda i: (SEVERITY[i.health or Health.ON_TRACK], i.match.id))

@@ -8,9 +8,10 @@ import io
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from api.adapters.db import utcnow
 from api.adapters.models import Account, Match, Participant, RoundPair
 from api.domain.vocabulary import CRITERIA
-from api.services import access
+from api.services import access, relationship_health
 from api.services.round_review import require_results
 
 
@@ -31,19 +32,23 @@ def round_pairs_csv(session: Session, account: Account, program_id: int, round_i
         .where(RoundPair.round_id == round_.id)
         .order_by(RoundPair.score.desc(), RoundPair.id)
     ).all()
+    # The health of each pair's match while it is live (empty once it is not).
+    matches = list(session.scalars(select(Match).where(Match.round_id == round_.id)))
+    health = relationship_health.health_of(session, matches, utcnow())
+    health_by_mentee = {m.mentee_id: health[m.id] for m in matches}
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
         ["round_id", "mentee_id", "mentee_name", "mentor_id", "mentor_name", "score", "pinned"]
         + [f"criterion_{c}" for c in CRITERIA]
-        + ["match_status"]
+        + ["match_status", "health"]
     )
     for pair, mentee_name, mentor_name, status in rows:
         writer.writerow(
             [round_.id, pair.mentee_id, cell(mentee_name), pair.mentor_id, cell(mentor_name)]
             + [f"{pair.score:.6f}", "yes" if pair.pinned else "no"]
             + [f"{pair.breakdown.get(c, 0.0):.6f}" for c in CRITERIA]
-            + [status or round_.status]
+            + [status or round_.status, health_by_mentee.get(pair.mentee_id) or ""]
         )
     return out.getvalue()
 

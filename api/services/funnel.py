@@ -14,20 +14,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from api.adapters.models import Account, Match, Participant, Round
+from api.adapters.db import utcnow
+from api.adapters.models import Account, CheckIn, Match, OutboxMessage, Participant, Round
 from api.domain.vocabulary import (
     LIVE_MATCH_STATUSES,
     MENTEE_ROLES,
     MENTOR_ROLES,
+    Health,
     MatchStatus,
+    MessageKind,
     ParticipantStatus,
     RoundStatus,
+    Side,
+    Signal,
     values,
 )
-from api.services import access
+from api.services import access, relationship_health
 
 #: A proposal was answered (one way or the other) when it reached one of these.
 _ANSWERED = {MatchStatus.ACTIVE, MatchStatus.ENDED, MatchStatus.DECLINED}
@@ -64,6 +69,8 @@ class Funnel:
     rates: Rates
     days_to_first_proposal: Durations
     rounds: list[RoundFunnel]
+    health: dict[str, int]
+    load: dict[str, int]
 
 
 def _rates(statuses: list[str], accepted: int) -> Rates:
@@ -158,7 +165,58 @@ def funnel(session: Session, account: Account, program_id: int) -> Funnel:
         rates=_rates(statuses, sum(1 for m in matches if m.activated_at is not None)),
         days_to_first_proposal=_durations(days),
         rounds=[_round_funnel(r, [m for m in matches if m.round_id == r.id]) for r in rounds],
+        health=_health_counts(session, program.id),
+        load=_load_counts(session, program.id),
     )
+
+
+def _health_counts(session: Session, program_id: int) -> dict[str, int]:
+    """Live matches by health (every health word present)."""
+    live = session.scalars(
+        select(Match).where(Match.program_id == program_id, Match.status.in_(LIVE_MATCH_STATUSES))
+    ).all()
+    counts = Counter(
+        h for h in relationship_health.health_of(session, live, utcnow()).values() if h
+    )
+    return {h: counts.get(h, 0) for h in values(Health)}
+
+
+def _load_counts(session: Session, program_id: int) -> dict[str, int]:
+    """Mentors by their latest signal as a mentor (stretched, drained and left out of
+    proposals), and the capacity questions asked."""
+    latest: dict[int, tuple[str | None, datetime]] = {}
+    for mentor_id, signal, at in session.execute(
+        select(CheckIn.author_id, CheckIn.signal, CheckIn.created_at)
+        .join(Match, Match.id == CheckIn.match_id)
+        .where(Match.program_id == program_id, CheckIn.author_side == Side.MENTOR)
+        .order_by(CheckIn.id)
+    ):
+        latest[mentor_id] = (signal, at)
+    resumed = dict(
+        session.execute(
+            select(Participant.id, Participant.resumed_at).where(
+                Participant.program_id == program_id, Participant.resumed_at.is_not(None)
+            )
+        ).all()
+    )
+    drained = [
+        m
+        for m, (signal, at) in latest.items()
+        if signal == Signal.DRAINED and (m not in resumed or at > resumed[m])
+    ]
+    asked = session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.program_id == program_id,
+            OutboxMessage.kind == MessageKind.CAPACITY_QUESTION,
+        )
+    )
+    return {
+        "stretched_mentors": sum(1 for s, _ in latest.values() if s == Signal.STRETCHED),
+        "drained_mentors": len(drained),
+        "capacity_questions": int(asked or 0),
+    }
 
 
 def _round_funnel(round_: Round, matches: list[Row[Any]]) -> RoundFunnel:

@@ -9,7 +9,8 @@ that was answered or withdrawn before its message left is not announced any more
 Privacy: the templates get only the dictionaries built here, from the fields a partner
 may see (`SharedProfileSchema`'s: name, bio, languages, time zone, tags, experience) and
 from counts and statuses. Cultural background, wellbeing needs, consent records and
-check-in notes are never read here, and free-text reasons (a decline's, an end's) are
+check-in notes, concern notes and survey comments are never read here (a concern's
+message to coordinators names its category only), and free-text reasons (a decline's, an end's) are
 not repeated either: they are for the coordinators.
 """
 
@@ -31,6 +32,7 @@ from api.adapters import templates
 from api.adapters.mail import Attachment
 from api.adapters.models import (
     Account,
+    Concern,
     LinkToken,
     Match,
     NotificationSettings,
@@ -47,6 +49,7 @@ from api.domain.vocabulary import (
     OPEN_MATCH_STATUSES,
     OPTIONAL_MESSAGES,
     Closer,
+    FitAnswer,
     LinkPurpose,
     MatchStatus,
     MessageKind,
@@ -61,6 +64,7 @@ from api.services import attention, links
 
 ERASED_DOMAIN = "@erased.invalid"
 UNSUBSCRIBE_DAYS = 365
+CAPACITY_LINK_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -407,6 +411,96 @@ class Renderer:
             "week": message.payload.get("week"),
         }
 
+    # --- relationship health ----------------------------------------------------------
+
+    def _active_match(self, message: OutboxMessage, account: Account) -> tuple[Match, Side]:
+        match, side = self._match(message, account)
+        if match.status != MatchStatus.ACTIVE:
+            raise Skip(f"match {match.status}")
+        return match, side
+
+    def _fit_check(self, message: OutboxMessage, account: Account) -> dict[str, Any]:
+        match, side = self._active_match(message, account)
+        api_url = f"{self.links.public_url}/api/v1/matches/{match.id}"
+        return self._pair(match, side, account) | {
+            "fit_check_url": f"{api_url}/fit-check",
+            "answers": [a.value for a in FitAnswer],
+        }
+
+    def _quiet_nudge(self, message: OutboxMessage, account: Account) -> dict[str, Any]:
+        match, side = self._active_match(message, account)
+        if match.paused_at is not None:
+            raise Skip("match paused")
+        return self._pair(match, side, account) | {
+            "weeks": message.payload.get("weeks"),
+            "check_in_url": f"{self.links.public_url}/api/v1/matches/{match.id}/check-ins",
+        }
+
+    def _closing_survey(self, message: OutboxMessage, account: Account) -> dict[str, Any]:
+        match, side = self._match(message, account)
+        if match.status != MatchStatus.ENDED:
+            raise Skip(f"match {match.status}")
+        return self._pair(match, side, account) | {
+            "survey_url": f"{self.links.public_url}/api/v1/matches/{match.id}/survey",
+        }
+
+    def _for_coordinators(self, message: OutboxMessage) -> dict[str, Any]:
+        program = self.program(message.program_id)
+        if program is None:
+            raise Skip("program gone")
+        return {
+            "program_name": program.name,
+            "match_id": message.match_id,
+            "attention_url": f"{self.links.public_url}/api/v1/programs/{program.id}/attention",
+            "concerns_url": f"{self.links.public_url}/api/v1/programs/{program.id}/concerns",
+        }
+
+    def _concern_raised(self, message: OutboxMessage, account: Account) -> dict[str, Any]:
+        # The category only: the note is read in the API (never in a mailbox or a log).
+        concern = self.session.get(Concern, message.payload.get("concern_id"))
+        if concern is None:
+            raise Skip("concern gone")
+        return self._for_coordinators(message) | {
+            "category": concern.category.replace("_", " "),
+            "paused": concern.pause,
+            "raiser_side": concern.raiser_side,
+        }
+
+    def _mentor_drained(self, message: OutboxMessage, account: Account) -> dict[str, Any]:
+        return self._for_coordinators(message) | {
+            "drained_side": message.payload.get("drained_side", Side.MENTOR.value),
+        }
+
+    def _capacity_question(self, message: OutboxMessage, account: Account) -> dict[str, Any]:
+        program = self.program(message.program_id)
+        if program is None:
+            raise Skip("program gone")
+        me = self.session.scalar(
+            select(Participant).where(
+                Participant.account_id == account.id, Participant.program_id == program.id
+            )
+        )
+        if me is None:
+            raise Skip("not in the program any more")
+        settings = ProgramSettings.from_stored(program.settings)
+        capacity = me.capacity if me.capacity is not None else settings.default_capacity
+        if capacity <= 0:
+            raise Skip("capacity is 0 already")
+        token = links.mint(
+            self.minted,
+            LinkPurpose.LOWER_CAPACITY,
+            account.id,
+            expires_at=links.lifetime(24 * CAPACITY_LINK_DAYS),
+            program_id=program.id,
+        )
+        return {
+            "program_name": program.name,
+            "capacity": capacity,
+            "lowered": capacity - 1,
+            "capacity_url": self._url("/pages/capacity", token),
+            "resume_url": f"{self.links.public_url}/api/v1/programs/{program.id}/profile/resume",
+        }
+
     _BUILDERS: dict[MessageKind, Callable[[Renderer, OutboxMessage, Account], dict[str, Any]]] = {
         MessageKind.PROPOSAL: _proposal,
         MessageKind.REMINDER: _reminder,
@@ -419,6 +513,12 @@ class Renderer:
         MessageKind.INVITATION: _invitation,
         MessageKind.PASSWORD_RESET: _password_reset,
         MessageKind.DIGEST: _digest,
+        MessageKind.FIT_CHECK: _fit_check,
+        MessageKind.QUIET_NUDGE: _quiet_nudge,
+        MessageKind.CLOSING_SURVEY: _closing_survey,
+        MessageKind.CONCERN_RAISED: _concern_raised,
+        MessageKind.MENTOR_DRAINED: _mentor_drained,
+        MessageKind.CAPACITY_QUESTION: _capacity_question,
     }
 
 

@@ -1,4 +1,6 @@
-"""Messages that are due by the calendar: reminders, check-in prompts, weekly digests.
+"""Messages that are due by the calendar: reminders, check-in prompts, weekly digests,
+and the relationship-health steps (`relationship_health.due`: fit checks, quiet nudges,
+concern retention).
 
 `due` finds them and writes them to the outbox. Each carries the person and the period
 in its dedupe key (`reminder:<match>:<account>`, `check_in_due:<match>:<account>:<n>`,
@@ -27,7 +29,7 @@ from api.adapters.models import (
 )
 from api.domain.settings import ProgramSettings
 from api.domain.vocabulary import OPEN_MATCH_STATUSES, MatchStatus, MessageKind, Side
-from api.services import outbox
+from api.services import outbox, relationship_health
 
 
 @dataclass
@@ -35,12 +37,14 @@ class Due:
     reminders: int = 0
     check_in_prompts: int = 0
     digests: int = 0
+    health: relationship_health.HealthDue | None = None
 
     def describe(self) -> str:
-        return (
+        out = (
             f"due: {self.reminders} reminders, {self.check_in_prompts} check-in prompts, "
             f"{self.digests} digests (before removing those already sent this period)"
         )
+        return out + (f"\n{self.health.describe()}" if self.health else "")
 
 
 def _turned_off(session: Session, setting: str) -> set[int]:
@@ -181,5 +185,7 @@ def due(session: Session, now: datetime | None = None) -> Due:
     found.digests = len(digests)
     # Due from the moment they are found (`now` may be a given moment: --as-of).
     outbox.write(session, messages + digests)
+    # The health loop's time-based steps: fit checks, quiet nudges, concern retention.
+    found.health = relationship_health.due(session, now)
     session.commit()
     return found

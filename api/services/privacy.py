@@ -15,6 +15,8 @@ from api.adapters.hashing import verify_password
 from api.adapters.models import (
     Account,
     CheckIn,
+    ClosingSurvey,
+    Concern,
     ConsentRecord,
     Constraint,
     IdempotencyRecord,
@@ -44,6 +46,8 @@ class Export:
     participations: list[Participant]
     matches: list[relationships.MatchView]
     check_ins: list[CheckIn]
+    concerns: list[Concern]
+    closing_surveys: list[ClosingSurvey]
     tokens: list[Token]
 
 
@@ -65,6 +69,19 @@ def export(session: Session, account: Account) -> Export:
         participations=list(participants),
         matches=relationships.my_matches(session, account),
         check_ins=list(check_ins),
+        # What the person wrote themselves; never what the partner raised or wrote.
+        concerns=list(
+            session.scalars(
+                select(Concern).where(Concern.raised_by.in_(mine)).order_by(Concern.id)
+            )
+        ),
+        closing_surveys=list(
+            session.scalars(
+                select(ClosingSurvey)
+                .where(ClosingSurvey.author_id.in_(mine))
+                .order_by(ClosingSurvey.id)
+            )
+        ),
         tokens=list(tokens),
     )
 
@@ -134,6 +151,20 @@ def _close_relationships(session: Session, ids: list[int], now: datetime) -> Non
         update(CheckIn)
         .where(or_(CheckIn.author_id.in_(ids), CheckIn.match_id.in_(_match_ids(session, ids))))
         .values(note="")
+        .execution_options(synchronize_session=False)
+    )
+    # Concern notes and survey comments, theirs or about their relationships, go too.
+    matches = _match_ids(session, ids)
+    session.execute(
+        update(Concern)
+        .where(or_(Concern.raised_by.in_(ids), Concern.match_id.in_(matches)))
+        .values(note="", coordinator_note="")
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(ClosingSurvey)
+        .where(or_(ClosingSurvey.author_id.in_(ids), ClosingSurvey.match_id.in_(matches)))
+        .values(comment="")
         .execution_options(synchronize_session=False)
     )
     session.execute(

@@ -111,7 +111,8 @@ def _set_tags(
 
 
 def set_paused(session: Session, account: Account, program_id: int, paused: bool) -> Participant:
-    """Pause (no new partners; current ones continue) or resume."""
+    """Pause (no new partners; current ones continue) or resume (which also ends a
+    drained mentor's break from new proposals: `api.services.load`)."""
     participant = access.own_participant(session, account, program_id)
     if participant is None:
         raise access.not_joined(program_id)
@@ -119,5 +120,7 @@ def set_paused(session: Session, account: Account, program_id: int, paused: bool
         raise Conflict("You have withdrawn from this program; ask a coordinator to return.")
     participant.status = ParticipantStatus.PAUSED if paused else ParticipantStatus.ACTIVE
     participant.updated_at = utcnow()
+    if not paused:
+        participant.resumed_at = participant.updated_at
     session.commit()
     return participant

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, selectinload
 from api.adapters.db import utcnow
 from api.adapters.models import Account, CheckIn, Match, Participant
 from api.domain.errors import IllegalTransition, RuleViolation
-from api.domain.vocabulary import Closer
+from api.domain.vocabulary import Closer, Health
 from api.errors import Conflict, NotFound
-from api.services import access, status
+from api.services import access, relationship_health, status
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,8 @@ class ProgramMatch:
     """A match with both people and its latest check-in, for coordinators."""
 
     match: Match
+    #: How a live match is doing (None: not live, or not computed for this answer).
+    health: Health | None = None
 
     def __getattr__(self, name: str) -> Any:
         # The match's own fields and both people (mentee, mentor), for the schema.
@@ -32,6 +34,10 @@ class ProgramMatch:
     @property
     def last_check_in(self) -> CheckIn | None:
         return self.match.check_ins[-1] if self.match.check_ins else None
+
+    @property
+    def paused(self) -> bool:
+        return self.match.paused_at is not None
 
     @property
     def mentee_accepted(self) -> bool:
@@ -85,7 +91,8 @@ def list_matches(
     limit = query["limit"]
     rows = list(session.scalars(stmt.limit(limit + 1)))
     next_cursor = _encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
-    return Page([ProgramMatch(m) for m in rows[:limit]], next_cursor)
+    health = relationship_health.health_of(session, rows[:limit], utcnow())
+    return Page([ProgramMatch(m, health[m.id]) for m in rows[:limit]], next_cursor)
 
 
 def _of_program(session: Session, account: Account, program_id: int, match_id: int) -> Match:

@@ -16,7 +16,15 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from api.adapters.db import utcnow
-from api.adapters.models import Account, CheckIn, Match, Participant, ParticipantTag
+from api.adapters.models import (
+    Account,
+    CheckIn,
+    ClosingSurvey,
+    FitAnswerRecord,
+    Match,
+    Participant,
+    ParticipantTag,
+)
 from api.domain.errors import IllegalTransition
 from api.domain.vocabulary import (
     OPEN_MATCH_STATUSES,
@@ -27,9 +35,18 @@ from api.domain.vocabulary import (
     TagKind,
 )
 from api.errors import Conflict
-from api.services import access, links, status
+from api.services import access, links, load, status
 
 NO_ANSWER = "no answer"
+
+
+@dataclass(frozen=True)
+class FitCheck:
+    """The first-meeting fit check as one partner sees it (never the partner's answer)."""
+
+    asked_at: datetime | None
+    my_answer: str | None
+    pending: bool
 
 
 @dataclass(frozen=True)
@@ -69,6 +86,27 @@ class MatchView:
     def partner_accepted(self) -> bool:
         other = Side.MENTOR if self.side == Side.MENTEE else Side.MENTEE
         return _accepted_at(self.match, other) is not None
+
+    @property
+    def fit_check(self) -> FitCheck:
+        mine = [a.answer for a in self.match.fit_answers if a.author_side == self.side]
+        asked = self.match.fit_check_asked_at
+        return FitCheck(
+            asked_at=asked,
+            my_answer=mine[-1] if mine else None,
+            pending=asked is not None and not mine and self.match.status == MatchStatus.ACTIVE,
+        )
+
+    @property
+    def paused(self) -> bool:
+        return self.match.paused_at is not None
+
+    @property
+    def survey_pending(self) -> bool:
+        """The match ended and the caller has not answered its closing survey."""
+        return self.match.status == MatchStatus.ENDED and not any(
+            s.author_side == self.side for s in self.match.closing_surveys
+        )
 
     @property
     def why(self) -> Why:
@@ -152,11 +190,39 @@ def _load_tags(session: Session, people: list[Participant]) -> None:
         set_committed_value(p, "tags", by_participant[p.id])
 
 
+_FIT_ANSWERS_OF = (
+    select(FitAnswerRecord)
+    .where(FitAnswerRecord.match_id.in_(bindparam("ids", expanding=True)))
+    .order_by(FitAnswerRecord.id)
+)
+_SURVEYS_OF = (
+    select(ClosingSurvey)
+    .where(ClosingSurvey.match_id.in_(bindparam("ids", expanding=True)))
+    .order_by(ClosingSurvey.id)
+)
+
+
+def _load_health(session: Session, matches: list[Match]) -> None:
+    """Fit answers of matches whose fit check was asked, surveys of ended matches: one
+    query each, and none when no match needs them."""
+    for attribute, statement, wanted in (
+        ("fit_answers", _FIT_ANSWERS_OF, [m for m in matches if m.fit_check_asked_at]),
+        ("closing_surveys", _SURVEYS_OF, [m for m in matches if m.status == MatchStatus.ENDED]),
+    ):
+        found: dict[int, list[Any]] = defaultdict(list)
+        if wanted:
+            for row in session.scalars(statement, {"ids": [m.id for m in wanted]}):
+                found[row.match_id].append(row)
+        for m in matches:
+            set_committed_value(m, attribute, found[m.id])
+
+
 def my_matches(session: Session, account: Account) -> list[MatchView]:
     if expire_due(session, utcnow()):
         session.commit()
     matches = session.scalars(_MY_MATCHES, {"account_id": account.id}).all()
     _load_tags(session, [p for m in matches for p in (m.mentee, m.mentor)])
+    _load_health(session, list(matches))
     # The mentee and the mentor of a match are in the same program, so never both the caller.
     return [
         MatchView(m, Side.MENTEE if m.mentee.account_id == account.id else Side.MENTOR)
@@ -289,6 +355,9 @@ def check_in(session: Session, account: Account, match_id: int, data: dict[str, 
         note=data.get("note") or "",
     )
     session.add(row)
+    session.flush()
+    # Load and burnout: a capacity question, coordinators told of a drained partner.
+    load.after_check_in(session, match, row)
     session.commit()
     # The author sees what they sent, including their own note.
     return row

@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from api.adapters.db import utcnow
-from api.adapters.models import Account, CheckIn, Match, Program, Round
+from api.adapters.models import Account, CheckIn, Match, Participant, Program, Round
 from api.domain.settings import ProgramSettings
 from api.domain.vocabulary import (
     Closer,
@@ -268,15 +268,21 @@ def _rematch(
 def _drained_mentors(session: Session, program_id: int) -> set[int]:
     """Mentors whose latest check-in (as a mentor) says they are drained."""
     rows = session.execute(
-        select(Match.mentor_id, CheckIn.signal, CheckIn.id)
+        select(Match.mentor_id, CheckIn.signal, CheckIn.created_at, Participant.resumed_at)
         .join(CheckIn, CheckIn.match_id == Match.id)
+        .join(Participant, Participant.id == Match.mentor_id)
         .where(Match.program_id == program_id, CheckIn.author_side == Side.MENTOR)
         .order_by(CheckIn.id)
     ).all()
-    latest: dict[int, str | None] = {}
-    for mentor_id, signal, _ in rows:
-        latest[mentor_id] = signal
-    return {m for m, s in latest.items() if s == Signal.DRAINED}
+    latest: dict[int, Any] = {}
+    for row in rows:
+        latest[row.mentor_id] = row
+    # A mentor who resumed after saying so is back (`api.services.load.resume`).
+    return {
+        m
+        for m, r in latest.items()
+        if r.signal == Signal.DRAINED and (r.resumed_at is None or r.created_at > r.resumed_at)
+    }
 
 
 def _declined_twice(session: Session, program_id: int, last_rematch: datetime | None) -> set[int]:
@@ -340,3 +346,11 @@ def runs(session: Session, account: Account, program_id: int) -> list[RematchRun
         .order_by(Round.id.desc())
     )
     return [RematchRun(r) for r in rows]
+
+
+def run_in_session(session: Session, program_id: int, *, as_of: datetime) -> Summary:
+    """One program's rematch in the caller's session (the caller holds the transaction:
+    scenario tests drive simulated nights with it)."""
+    summary = Summary(program_id, night=as_of.date().isoformat())
+    _rematch(session, program_id, as_of, False, summary)
+    return summary

@@ -18,13 +18,14 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from api.adapters.models import Match, Round
-from api.domain.lifecycle import MATCH, ROUND, Event, Lifecycle
+from api.adapters.models import Concern, Match, Round
+from api.domain.lifecycle import CONCERN, MATCH, ROUND, Event, Lifecycle
 from api.services import events
 from api.services import outbox as _outbox  # noqa: F401  (it listens to every change here)
+from api.services import surveys as _surveys  # noqa: F401  (closing surveys on match.end)
 
-Entity = type[Match] | type[Round]
-_LIFECYCLES: dict[Any, Lifecycle[Any]] = {Match: MATCH, Round: ROUND}
+Entity = type[Match] | type[Round] | type[Concern]
+_LIFECYCLES: dict[Any, Lifecycle[Any]] = {Match: MATCH, Round: ROUND, Concern: CONCERN}
 
 
 def change(
@@ -127,7 +128,12 @@ def change_many(
 
 
 def created(
-    session: Session, entity: Match | Round, event: str, *, at: datetime, actor: str | None = None
+    session: Session,
+    entity: Match | Round | Concern,
+    event: str,
+    *,
+    at: datetime,
+    actor: str | None = None,
 ) -> Event:
     """The event of a row just inserted in the status `event` creates (flushed first)."""
     lifecycle = _LIFECYCLES[type(entity)]

@@ -199,7 +199,15 @@ def world(
     round_id = client.post(f"/api/v1/programs/{p['id']}/rounds", json={}, headers=ch).json["id"]
     r = client.post(f"/api/v1/programs/{p['id']}/rounds/{round_id}/publish", headers=ch)
     assert r.status_code == 200, r.json
-    return {"program": p, "round_id": round_id, "people": people}
+    # The owner raised a concern about the proposal (for the routes that take a concern).
+    [match] = client.get("/api/v1/me/matches", headers=people["owner"]["headers"]).json
+    r = client.post(
+        f"/api/v1/matches/{match['id']}/concerns",
+        json={"category": "other"},
+        headers=people["owner"]["headers"],
+    )
+    assert r.status_code == 201, r.json
+    return {"program": p, "round_id": round_id, "people": people, "concern_id": r.json["id"]}
 
 
 def assert_problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:

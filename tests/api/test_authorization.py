@@ -110,6 +110,7 @@ def matrix_cells(app, client, world, session, connection):
         "participant_id": people["owner"]["participant_id"],
         "constraint_id": constraint.id,
         "account_id": people["coordinator"]["id"],
+        "concern_id": world["concern_id"],
     }
     for rule, method, policy in routes(app):
         path = rule.rule

@@ -63,6 +63,7 @@ def test_every_status_an_operation_answers_is_in_its_document(
         for name, value in ids.items():
             path = path.replace(f"<int:{name}>", str(value))
         path = path.replace("<int:match_id>", "1").replace("<int:constraint_id>", "1")
+        path = path.replace("<int:concern_id>", str(world["concern_id"]))
         role = _allowed_role(policy)
         headers = {} if role == "anonymous" else dict(people[role]["headers"])
         for _label, body in BAD_BODIES:

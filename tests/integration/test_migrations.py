@@ -98,6 +98,10 @@ def test_the_migrated_check_constraints_allow_exactly_the_vocabulary(empty_datab
         ("outbox_messages", "ck_outbox_messages_status"): v.OutboxStatus,
         ("outbox_messages", "ck_outbox_messages_kind"): v.MessageKind,
         ("link_tokens", "ck_link_tokens_purpose"): v.LinkPurpose,
+        ("fit_answers", "ck_fit_answers_answer"): v.FitAnswer,
+        ("concerns", "ck_concerns_category"): v.ConcernCategory,
+        ("concerns", "ck_concerns_status"): v.ConcernStatus,
+        ("concerns", "ck_concerns_outcome"): v.ConcernOutcome,
     }
     engine = make_engine(empty_database_url)
     try:

@@ -95,7 +95,7 @@ class OwnResume(MethodView):
     @blp.response(200, ParticipantSchema)
     @blp.alt_response(409, problem("You have withdrawn from the program"))
     def post(self, program_id: int) -> Any:
-        """Resume after a pause: you can be matched again."""
+        """Resume after a pause, or after saying you are drained: new proposals again."""
         return profile_writes.set_paused(session(), current_account(), program_id, False)
 
 

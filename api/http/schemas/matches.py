@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from api.domain.vocabulary import Closer, MatchStatus, Side, Signal, values
+from api.domain.vocabulary import Closer, FitAnswer, Health, MatchStatus, Side, Signal, values
 from api.http.schemas.common import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, PersonRefSchema, word
 from api.http.schemas.profiles import NeedSchema, StrengthSchema, WindowSchema
 from api.http.schemas.rounds import ExplanationSchema
@@ -32,6 +32,14 @@ class WhySchema(Schema):
     shared_languages = fields.List(fields.String(), required=True)
 
 
+class FitCheckSchema(Schema):
+    asked_at = fields.DateTime(required=True, allow_none=True)
+    my_answer = word(FitAnswer, allow_none=True)
+    pending = fields.Boolean(
+        required=True, metadata={"description": "Asked, and you have not answered yet"}
+    )
+
+
 class MatchSchema(Schema):
     id = fields.Integer(required=True)
     program_id = fields.Integer(required=True)
@@ -48,6 +56,11 @@ class MatchSchema(Schema):
     closed_at = fields.DateTime(required=True, allow_none=True)
     closed_by = word(Closer, allow_none=True)
     close_reason = fields.String(required=True, allow_none=True)
+    fit_check = fields.Nested(FitCheckSchema, required=True)
+    paused = fields.Boolean(required=True)
+    survey_pending = fields.Boolean(
+        required=True, metadata={"description": "Ended, and you have not answered its survey"}
+    )
 
 
 class DeclineSchema(Schema):
@@ -104,6 +117,7 @@ class AttentionSchema(Schema):
         required=True,
         metadata={"description": "low_rating, mentor_drained, mentee_drained, no_recent_check_in"},
     )
+    health = word(Health, allow_none=True)
     activated_at = fields.DateTime(required=True, allow_none=True)
     last_check_in_at = fields.DateTime(required=True, allow_none=True)
     check_ins = fields.List(fields.Nested(AttentionCheckInSchema), required=True)
@@ -138,6 +152,13 @@ class ProgramMatchSchema(Schema):
     closed_at = fields.DateTime(required=True, allow_none=True)
     closed_by = word(Closer, allow_none=True)
     close_reason = fields.String(required=True, allow_none=True)
+    health = word(
+        Health,
+        allow_none=True,
+        metadata={"description": "How a live match is doing (null once it is not live)"},
+    )
+    paused = fields.Boolean(required=True)
+    fit_check_asked_at = fields.DateTime(required=True, allow_none=True)
     last_check_in = fields.Nested(AttentionCheckInSchema, required=True, allow_none=True)
 
 
@@ -215,3 +236,8 @@ class FunnelSchema(Schema):
         metadata={"description": "From a complete profile to the first proposal"},
     )
     rounds = fields.List(fields.Nested(RoundFunnelSchema), required=True)
+    health = _counts("Live matches by health: " + ", ".join(values(Health)))
+    load = _counts(
+        "stretched_mentors and drained_mentors (latest signal as a mentor; drained ones "
+        "get no new proposals until they resume), capacity_questions asked"
+    )

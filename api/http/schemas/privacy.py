@@ -9,6 +9,7 @@ from api.http.schemas.accounts import MeSchema
 from api.http.schemas.common import word
 from api.http.schemas.matches import MatchSchema
 from api.http.schemas.profiles import ConsentSchema, ParticipantSchema
+from api.http.schemas.wellbeing import MyConcernSchema, SurveySchema
 
 
 class EraseSchema(Schema):
@@ -45,4 +46,10 @@ class ExportSchema(Schema):
     participations = fields.List(fields.Nested(ExportParticipationSchema), required=True)
     matches = fields.List(fields.Nested(MatchSchema), required=True)
     check_ins = fields.List(fields.Nested(ExportCheckInSchema), required=True)
+    concerns = fields.List(
+        fields.Nested(MyConcernSchema),
+        required=True,
+        metadata={"description": "Concerns you raised (with your note)"},
+    )
+    closing_surveys = fields.List(fields.Nested(SurveySchema), required=True)
     tokens = fields.List(fields.Nested(TokenInfoSchema), required=True)
