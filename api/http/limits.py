@@ -19,7 +19,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
 
 
-#: One budget per account for every way of logging in (the API's tokens, the console).
+#: One budget per address and one per account for every way of logging in (the API's
+#: tokens, the console's form).
+LOGIN_SCOPE = "login"
 LOGIN_ACCOUNT_SCOPE = "login-account"
 
 

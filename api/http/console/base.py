@@ -9,8 +9,8 @@ nothing inline, nothing from elsewhere, no framing.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import (

@@ -94,7 +94,7 @@ def login_form() -> Response:
 
 @blp.post("/login")
 @console_policy("anonymous")
-@limiter.shared_limit(login_limit, scope="console-login")
+@limiter.shared_limit(login_limit, scope=limits.LOGIN_SCOPE)
 @limiter.shared_limit(
     login_account_limit, scope=limits.LOGIN_ACCOUNT_SCOPE, key_func=limits.login_key
 )
@@ -210,7 +210,8 @@ def participant_profile(program_id: int, participant_id: int) -> Response:
         session(), current_account(), program_id, participant_id
     )
     shown = ParticipantSchema().dump(person)
-    return page("profile", program=_program(program_id), person=shown)
+    fields_ = {**shown, **(shown.get("profile") or {})}
+    return page("profile", program=_program(program_id), person=fields_)
 
 
 @blp.get("/programs/<int:program_id>/participants/import")

@@ -11,6 +11,7 @@ from api.http import context
 from api.http.database import session
 from api.http.limits import (
     LOGIN_ACCOUNT_SCOPE,
+    LOGIN_SCOPE,
     limiter,
     login_account_limit,
     login_key,
@@ -48,7 +49,7 @@ class Accounts(MethodView):
 @blp.route("/tokens")
 class Tokens(MethodView):
     @policy("anonymous")
-    @limiter.limit(login_limit)
+    @limiter.shared_limit(login_limit, scope=LOGIN_SCOPE)
     @limiter.shared_limit(login_account_limit, scope=LOGIN_ACCOUNT_SCOPE, key_func=login_key)
     @blp.arguments(TokenRequestSchema())
     @blp.response(201, TokenSchema)
