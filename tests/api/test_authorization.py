@@ -72,7 +72,9 @@ DENIAL_DETAIL = re.compile(r"^(Program|Match) \d+ does not exist\.|^You have not
 #: (cookie) stands for the bearer token, so they have a matrix of their own, with the
 #: page's answers to the API's denials: 401 -> to the log-in form (302), 403, 404.
 CONSOLE = "/console"
-CONSOLE_DENIAL_PAGE = re.compile(r"(Program|Match) \d+ does not exist\.|You have not joined program")
+CONSOLE_DENIAL_PAGE = re.compile(
+    r"(Program|Match) \d+ does not exist\.|You have not joined program"
+)
 
 
 def routes(app):

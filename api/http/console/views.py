@@ -54,7 +54,7 @@ from api.services import (
     round_runs,
 )
 
-PAGE_PAIRS = 100
+PAGE_PAIRS = 50
 PAGE_PEOPLE = 50
 PAGE_MATCHES = 50
 
