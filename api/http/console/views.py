@@ -320,16 +320,6 @@ def round_start(program_id: int) -> Response:
     return _see("console.round_page", program_id=program_id, round_id=round_.id)
 
 
-def _sorted_pairs(items: list[Any], sort: str) -> list[Any]:
-    if sort == "score":
-        return sorted(items, key=lambda p: (p.score, p.id))
-    if sort == "mentee":
-        return sorted(items, key=lambda p: (p.mentee.account.display_name.lower(), p.id))
-    if sort == "mentor":
-        return sorted(items, key=lambda p: (p.mentor.account.display_name.lower(), p.id))
-    return items  # -score: the service's order, best first
-
-
 @blp.get("/programs/<int:program_id>/rounds/<int:round_id>")
 @console_policy("coordinator")
 def round_page(program_id: int, round_id: int) -> Response:
@@ -345,13 +335,13 @@ def round_page(program_id: int, round_id: int) -> Response:
     if sort not in text.SORT_BY:
         sort = "-score"
     try:
-        offset = max(0, int(request.args.get("offset", "0")))
+        offset = min(10**7, max(0, int(request.args.get("offset", "0"))))
     except ValueError:
         offset = 0
     report = round_review.report(db, account, program_id, round_id)
-    every = round_review.list_pairs(
-        db, account, program_id, round_id, {"sort": "-score", "limit": 10**7, "offset": 0}
-    ).items
+    found = round_review.list_pairs(
+        db, account, program_id, round_id, {"sort": sort, "limit": PAGE_PAIRS, "offset": offset}
+    )
     stats = report.stats or {}
     load = (stats.get("mentor_load") or {}).get("histogram") or {}
     return page(
@@ -359,14 +349,15 @@ def round_page(program_id: int, round_id: int) -> Response:
         program=program,
         round=round_,
         stats=stats,
-        pairs=_sorted_pairs(every, sort)[offset : offset + PAGE_PAIRS],
-        total=len(every),
+        pairs=found.items,
+        total=found.total,
         offset=offset,
         page_size=PAGE_PAIRS,
         sort=sort,
         criteria=CRITERIA,
         histogram=charts.bars(
-            text.SCORE_HISTOGRAM_LABEL, charts.score_bands([p.score for p in every])
+            text.SCORE_HISTOGRAM_LABEL,
+            charts.score_bands(round_review.scores(db, account, program_id, round_id)),
         ),
         load=charts.bars(
             text.MENTOR_LOAD_LABEL,
