@@ -84,7 +84,9 @@ def main() -> None:
     client = app.test_client()
     login = client.get("/console/login").text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
-    r = client.post("/console/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": csrf})
+    r = client.post(
+        "/console/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": csrf}
+    )
     assert r.status_code == 303, r.text
     token = client.post("/api/v1/tokens", json={"email": EMAIL, "password": PASSWORD}).json["token"]
     bearer = {"Authorization": f"Bearer {token}"}

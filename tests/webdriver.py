@@ -89,6 +89,9 @@ class Browser:
     def screenshot(self, path: Path) -> None:
         path.write_bytes(base64.b64decode(self._call("GET", self._s("/screenshot"))))
 
+    def resize(self, width: int, height: int) -> None:
+        self._call("POST", self._s("/window/rect"), {"width": width, "height": height})
+
     def run(self, script: str, *args: Any) -> Any:
         return self._call("POST", self._s("/execute/sync"), {"script": script, "args": list(args)})
 

@@ -196,6 +196,9 @@ def test_a_coordinator_starts_reviews_forbids_reruns_and_publishes_a_round(
     assert review.status_code == 200
     assert "Scores of the pairs" in review.text and "Mentor load" in review.text
     assert 'id="blocking-pairs"' in review.text and "<details>" in review.text
+    by_mentee = console.get(f"{r.headers['Location']}?sort=mentee").text
+    names = re.findall(r'<tr id="pair-\d+"[^>]*>\s*<td>([^<]+)</td>', by_mentee)
+    assert len(names) == len(_pair_ids(session, first.id)) and names == sorted(names, key=str.lower)
     mentee_id, mentor_id = sorted(_pair_ids(session, first.id))[0]
     r = console.post(
         f"{_p(world)}/constraints",
@@ -305,3 +308,38 @@ def test_the_console_and_the_api_share_one_log_in_budget_per_account(engine, ses
     assert r.status_code == 401
     r = console.client.post("/console/login", data={**body, "csrf_token": token})
     assert r.status_code == 429 and "Too many attempts" in r.text
+
+
+def test_the_attention_list_on_the_program_home_ends_a_match_that_needs_it(
+    app, client, world, session
+):
+    people = world["people"]
+    match = session.scalar(
+        select(Match).where(
+            Match.round_id == world["round_id"],
+            Match.mentee_id == people["owner"]["participant_id"],
+        )
+    )
+    for side in ("owner", "partner"):
+        r = client.post(f"/api/v1/matches/{match.id}/accept", headers=people[side]["headers"])
+        assert r.status_code == 200, r.json
+    r = client.post(
+        f"/api/v1/matches/{match.id}/check-ins",
+        json={"rating": 1, "signal": "drained", "note": "zz-private-note"},
+        headers=people["owner"]["headers"],
+    )
+    assert r.status_code == 201, r.json
+    console = _coordinator(app, world)
+    home = console.get(_p(world)).text
+    attention = home.split('id="attention-h"')[1]
+    assert "low rating" in attention and "mentee drained" in attention
+    assert "zz-private-note" not in home
+    assert f'action="{_p(world)}/matches/{match.id}/end"' in attention
+    r = console.post(
+        f"{_p(world)}/matches/{match.id}/end", {"reason": "the mentee asked", "next": _p(world)}
+    )
+    assert r.status_code == 303 and r.headers["Location"] == _p(world)
+    after = console.get(_p(world)).text
+    assert "is ended" in after and "No active relationship needs attention." in after
+    session.refresh(match)
+    assert match.status == "ended" and match.close_reason == "the mentee asked"

@@ -167,7 +167,10 @@ def test_a_coordinator_runs_a_whole_cycle_in_the_browser_and_every_page_is_acces
     browser.wait(lambda: browser.displayed(f"{row} table.why"), what="the explanation")
     assert "Needs covered" in browser.text(f"{row} table.why")
     DOCS.mkdir(exist_ok=True)
+    browser.resize(1280, 1500)
+    browser.run("window.scrollTo(0, 0)")
     browser.screenshot(DOCS / "console-round-review.png")
+    browser.resize(1280, 900)
 
     # Forbid that pair, run again: the pair is gone.
     browser.click(f"{row} button.forbid")
@@ -226,6 +229,7 @@ def test_a_coordinator_runs_a_whole_cycle_in_the_browser_and_every_page_is_acces
     # The program home after the cycle, for the README; then log out.
     browser.go(home)
     browser.wait(lambda: "Funnel" in browser.source())
+    browser.resize(1280, 1000)
     browser.screenshot(DOCS / "console-program-home.png")
     browser.click("form.logout button")
     browser.wait(lambda: "You are logged out." in browser.source())
