@@ -279,3 +279,7 @@ MATCH_STATUSES = {
     "cancelled": "cancelled",
 }
 SIGNALS = {"ok": "ok", "stretched": "stretched", "drained": "drained"}
+ROLES = {"mentor": "mentor", "mentee": "mentee", "both": "mentor and mentee"}
+PARTICIPANT_STATUSES = {"active": "active", "paused": "paused", "withdrawn": "withdrawn"}
+ROUND_KINDS = {"manual": "manual", "rematch": "nightly rematch"}
+PROGRAM_ROLES = {"admin": "admin", "coordinator": "coordinator"}

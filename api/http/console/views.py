@@ -28,7 +28,7 @@ from api.domain.vocabulary import (
     RoundStatus,
     values,
 )
-from api.errors import ApiError, Conflict, Unauthorized, ValidationFailed
+from api.errors import Conflict, Unauthorized, ValidationFailed
 from api.http import context, csv_rows, limits
 from api.http.console import charts, text
 from api.http.console.base import TOKEN_KEY, blp, console_policy, page
@@ -524,5 +524,3 @@ def match_cancel(program_id: int, match_id: int) -> Response:
     """Cancel a proposal (the partners are told)."""
     return _close(program_id, match_id, "cancel")
 
-
-__all__ = ["ApiError"]
