@@ -112,6 +112,10 @@ class Settings:
         )
     )
     #: Request body limit of the CSV import (its 5,000 rows fit well inside).
+    #: The console's session cookie is Secure (HTTPS only) unless this is 0 or in debug.
+    CONSOLE_SECURE_COOKIE: bool = field(
+        default_factory=lambda: os.environ.get("CONSOLE_SECURE_COOKIE", "1") != "0"
+    )
     IMPORT_MAX_BYTES: int = field(
         default_factory=lambda: _int("IMPORT_MAX_BYTES", 16 * 1024 * 1024)
     )
@@ -149,6 +153,7 @@ class Settings:
             "OUTBOX_SWEEP_SECONDS": self.OUTBOX_SWEEP_SECONDS,
             "PASSWORD_RESET_RATE_LIMIT": self.PASSWORD_RESET_RATE_LIMIT,
             "IMPORT_MAX_BYTES": self.IMPORT_MAX_BYTES,
+            "CONSOLE_SECURE_COOKIE": self.CONSOLE_SECURE_COOKIE,
             # flask-smorest / OpenAPI
             "API_TITLE": "peermatch",
             "API_VERSION": "v1",

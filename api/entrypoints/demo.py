@@ -25,8 +25,11 @@ def run(app: Flask, host: str, port: int, serve: bool) -> None:
     click.echo(summary.describe())
     _first_round()
     base = f"http://{host}:{port}"
+    # The demo serves plain HTTP on this machine: the console's cookie cannot be Secure.
+    app.config["SESSION_COOKIE_SECURE"] = False
     click.echo(
-        f"\nAPI:      {base}/api/v1\nDocs:     {base}/api/docs\n"
+        f"\nConsole:  {base}/console/\n"
+        f"API:      {base}/api/v1\nDocs:     {base}/api/docs\n"
         f"OpenAPI:  {base}/api/openapi.json\n"
         f"Log in as the coordinator: {seeding.COORDINATOR_EMAIL} / {seeding.DEMO_PASSWORD}\n"
         f"or as any participant in seed_data/participants.json with the same password.\n"

@@ -9,7 +9,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from api import config as config_module
-from api.http import database, delivery, hooks, limits, openapi, pages, problems
+from api.http import console, database, delivery, hooks, limits, openapi, pages, problems
 from api.http.resources import (
     accounts,
     health,
@@ -52,6 +52,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     openapi.finish(api)
     # HTML pages the links of messages open: not part of the API's document.
     app.register_blueprint(pages.blp)
+    # The coordinator console (api/http/console): pages over the same services.
+    console.init_app(app)
     delivery.init_app(app)
     hooks.init_app(app)
     return app

@@ -19,10 +19,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
 
 
+#: One budget per address and one per account for every way of logging in (the API's
+#: tokens, the console's form).
+LOGIN_SCOPE = "login"
+LOGIN_ACCOUNT_SCOPE = "login-account"
+
+
 def login_key() -> str:
-    """Per account being tried, whatever the address (credential stuffing)."""
+    """Per account being tried, whatever the address (credential stuffing), whether the
+    email comes in a JSON body (the API) or a form (the console)."""
     body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
+    email = body.get("email") if isinstance(body, dict) else request.form.get("email")
     return f"login:{str(email or '').strip().lower()}"
 
 

@@ -119,6 +119,17 @@ def _load_token(program_id: int | None = None) -> tuple[Account, Token]:
     return account, token
 
 
+def authenticate_secret(secret: str) -> tuple[Account, Token]:
+    """The account and token of a bearer secret the caller holds elsewhere than in the
+    Authorization header (the console keeps it in its session cookie): same checks."""
+    row = db.session().execute(_TOKEN, {"digest": token_hash(secret)}).one_or_none()
+    if row is None:
+        raise Unauthorized("The token is not recognised.")
+    token, account = row
+    _check_token(token.revoked_at, token.expires_at)
+    return account, token
+
+
 def _load_own_view(program_id: int) -> None:
     # The owner policy of a read: the caller and their whole profile in one statement on
     # a read connection, no session (profile_views.OWN_VIEW); the rows wait in `g` for the view.
@@ -170,6 +181,10 @@ def _enforce(name: str, account: Account, kwargs: dict[str, Any]) -> None:
         access.own_profile_program(session, account, kwargs["program_id"])
     elif name == "partner":
         access.match_side(session, account, kwargs["match_id"])
+
+
+#: The same checks for other ways in (the console's session).
+enforce = _enforce
 
 
 def policy(name: str, *, database: bool = True) -> Callable[[F], F]:

@@ -139,7 +139,12 @@ def cancel(
 ) -> ProgramMatch:
     """Withdraw a proposal nobody has finished answering (a coordinator's decision)."""
     return _close(
-        session, account, program_id, match_id, "cancel", reason,
+        session,
+        account,
+        program_id,
+        match_id,
+        "cancel",
+        reason,
         "only a proposal can be cancelled (end an active match instead)",
     )
 
@@ -149,6 +154,11 @@ def end(
 ) -> ProgramMatch:
     """End an active relationship (a coordinator's decision)."""
     return _close(
-        session, account, program_id, match_id, "end", reason,
+        session,
+        account,
+        program_id,
+        match_id,
+        "end",
+        reason,
         "only an active match can be ended (cancel a proposal instead)",
     )

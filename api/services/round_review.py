@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from api.adapters.models import Account, Participant, Round, RoundPair
 from api.domain.vocabulary import BUSY_ROUND_STATUSES, RoundStatus, TagKind
@@ -80,6 +80,27 @@ class PairPage:
     next_offset: int | None
 
 
+def _by_name(side: Any) -> Any:
+    """The pairs' order by the display name of one side (mentee or mentor)."""
+    person, who = aliased(Participant), aliased(Account)
+    return (
+        select(RoundPair)
+        .join(person, person.id == side)
+        .join(who, who.id == person.account_id)
+        .order_by(func.lower(who.display_name), RoundPair.id)
+    )
+
+
+#: The orders a page of pairs can come in: the API's (by score), and the console's
+#: (by either person's name) too.
+PAIR_ORDERS: dict[str, Any] = {
+    "-score": lambda: select(RoundPair).order_by(RoundPair.score.desc(), RoundPair.id),
+    "score": lambda: select(RoundPair).order_by(RoundPair.score.asc(), RoundPair.id),
+    "mentee": lambda: _by_name(RoundPair.mentee_id),
+    "mentor": lambda: _by_name(RoundPair.mentor_id),
+}
+
+
 def list_pairs(
     session: Session, account: Account, program_id: int, round_id: int, query: dict[str, Any]
 ) -> PairPage:
@@ -87,7 +108,6 @@ def list_pairs(
     require_results(round_)
     offset = query.get("offset", 0)
     limit = query["limit"]
-    order = RoundPair.score.asc() if query["sort"] == "score" else RoundPair.score.desc()
     total = (
         session.scalar(
             select(func.count()).select_from(RoundPair).where(RoundPair.round_id == round_.id)
@@ -95,9 +115,8 @@ def list_pairs(
         or 0
     )
     pairs = session.scalars(
-        select(RoundPair)
+        PAIR_ORDERS[query["sort"]]()
         .where(RoundPair.round_id == round_.id)
-        .order_by(order, RoundPair.id)
         .offset(offset)
         .limit(limit)
     ).all()
@@ -113,6 +132,13 @@ def list_pairs(
     items = [PairView(p, people[p.mentee_id], people[p.mentor_id]) for p in pairs]
     next_offset = offset + limit if offset + limit < total else None
     return PairPage(items, total, next_offset)
+
+
+def scores(session: Session, account: Account, program_id: int, round_id: int) -> list[float]:
+    """Every pair's score (for a distribution), without loading the pairs."""
+    round_ = access.round_of_program(session, account, program_id, round_id)
+    require_results(round_)
+    return list(session.scalars(select(RoundPair.score).where(RoundPair.round_id == round_.id)))
 
 
 def list_unmatched(

@@ -132,6 +132,10 @@ def test_declining_from_the_email_page_in_a_browser_without_javascript(
             session.refresh(match)
             assert match.status == "proposed"  # the browser opened the link: nothing changed
             browser.click("button[type=submit]")
+            for _ in range(100):  # the click returns before the answer page has loaded
+                if "You declined the match" in browser.source():
+                    break
+                time.sleep(0.1)
             assert "You declined the match" in browser.source()
         finally:
             browser.quit()

@@ -9,7 +9,15 @@ from flask_smorest import Blueprint
 
 from api.http import context
 from api.http.database import session
-from api.http.limits import limiter, login_account_limit, login_key, login_limit, register_limit
+from api.http.limits import (
+    LOGIN_ACCOUNT_SCOPE,
+    LOGIN_SCOPE,
+    limiter,
+    login_account_limit,
+    login_key,
+    login_limit,
+    register_limit,
+)
 from api.http.openapi import problem
 from api.http.policy import current_account, current_token, policy
 from api.http.schemas.accounts import (
@@ -41,8 +49,8 @@ class Accounts(MethodView):
 @blp.route("/tokens")
 class Tokens(MethodView):
     @policy("anonymous")
-    @limiter.limit(login_limit)
-    @limiter.limit(login_account_limit, key_func=login_key)
+    @limiter.shared_limit(login_limit, scope=LOGIN_SCOPE)
+    @limiter.shared_limit(login_account_limit, scope=LOGIN_ACCOUNT_SCOPE, key_func=login_key)
     @blp.arguments(TokenRequestSchema())
     @blp.response(201, TokenSchema)
     @blp.alt_response(401, problem("The email or the password is wrong"))
