@@ -298,15 +298,22 @@ def test_coordinators_see_past_runs(live):
     assert "still_waiting" in runs[0]["summary"]
 
 
+@pytest.mark.parametrize("priority", ["tie_break", "strong", "none"])
 @pytest.mark.parametrize("objective", ["max_participation", "max_score", "fair", "stable"])
-def test_a_mentee_whose_proposal_the_mentor_never_answered_is_matched_first(live, objective):
+def test_a_mentee_whose_proposal_the_mentor_never_answered_is_matched_first(
+    live, objective, priority
+):
     s = db.session()
     program = Program(
         name="Unanswered",
-        slug=f"unanswered-{objective}",
-        join_code=f"UNANS-{objective[:6].upper()}",
+        slug=f"unanswered-{objective}-{priority}",
+        join_code=f"UNANS-{objective[:6].upper()}-{priority[:4].upper()}",
         taxonomy=["python", "rust"],
-        settings={"rematch_policy": "publish", "objective": objective},
+        settings={
+            "rematch_policy": "publish",
+            "objective": objective,
+            "waiting_priority": priority,
+        },
     )
     s.add(program)
     s.flush()
