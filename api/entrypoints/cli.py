@@ -177,6 +177,7 @@ def scheduler(cron: str | None) -> None:
         cron or current_app.config["REMATCH_CRON"],
         notify_cron=current_app.config["NOTIFY_CRON"],
         sweep_seconds=current_app.config["OUTBOX_SWEEP_SECONDS"],
+        lease_seconds=current_app.config["ROUND_LEASE_SECONDS"],
     )
 
 

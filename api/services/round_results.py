@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 import matcher
@@ -35,9 +36,10 @@ def compute(
     progress: Callable[[str, float], None] | None = None,
     blocked_mentors: frozenset[int] = frozenset(),
     deprioritised: frozenset[int] = frozenset(),
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> pools.Pool:
     """Load the pool, solve, write the pairs and results; the round is then `proposed`
-    (no commit)."""
+    (no commit). `where`: the runner's fence (only the runner holding the round)."""
     started = time.perf_counter()
     pool = pools.build_pool(
         session,
@@ -78,11 +80,13 @@ def compute(
         round_.id,
         "propose",
         at=now,
+        where=where,
         values={
             "unmatched": unmatched,
             "infeasible_pins": infeasible_pins,
             "stats": stats,
             "finished_at": now,
+            "lease_expires_at": None,
             "progress": {"phase": RoundStatus.PROPOSED.value, "percent": 100},
         },
         actor=Closer.SYSTEM,

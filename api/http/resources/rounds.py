@@ -49,7 +49,7 @@ class Rounds(MethodView):
     @blp.response(200, RoundSchema(many=True))
     def get(self, program_id: int) -> Any:
         """List the program's rounds, newest first."""
-        return round_review.list_rounds(session(), current_account(), program_id)
+        return round_review.list_rounds(session(), current_account(), program_id, context.runners())
 
     @policy("coordinator")
     @blp.arguments(RoundStartSchema())
@@ -58,10 +58,16 @@ class Rounds(MethodView):
     def post(self, overrides: dict[str, Any], program_id: int) -> Any:
         """Start a matching round (runs in the background when a worker queue is set)."""
         db = session()
+        runners = context.runners()
         round_ = round_runs.start(
-            db, current_account(), program_id, overrides, max_round_size=context.max_round_size()
+            db,
+            current_account(),
+            program_id,
+            overrides,
+            max_round_size=context.max_round_size(),
+            runners=runners,
         )
-        round_runs.dispatch(db, round_.id, context.round_queue())
+        round_runs.dispatch(db, round_.id, runners.jobs, runners)
         db.refresh(round_)
         location = url_for("rounds.RoundItem", program_id=program_id, round_id=round_.id)
         return round_, {"Location": location}
@@ -73,7 +79,9 @@ class RoundItem(MethodView):
     @blp.response(200, RoundSchema)
     def get(self, program_id: int, round_id: int) -> Any:
         """Read a round: status, progress, statistics, failure detail."""
-        return round_review.get(session(), current_account(), program_id, round_id)
+        return round_review.get(
+            session(), current_account(), program_id, round_id, context.runners()
+        )
 
 
 @blp.route("/<int:program_id>/rounds/<int:round_id>/pairs")
@@ -153,7 +161,9 @@ class RoundReport(MethodView):
 class RoundDiscard(MethodView):
     @policy("coordinator")
     @blp.response(200, RoundSchema)
-    @blp.alt_response(409, problem("The round is published, discarded or still running"))
+    @blp.alt_response(
+        409, problem("The round is published or discarded, or running with a live runner")
+    )
     def post(self, program_id: int, round_id: int) -> Any:
         """Discard a round that will not be published."""
         return round_runs.discard(session(), current_account(), program_id, round_id)

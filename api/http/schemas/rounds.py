@@ -109,6 +109,13 @@ class RoundSchema(Schema):
     error = fields.Dict(
         required=True, allow_none=True, metadata={"description": "Problem detail on failure"}
     )
+    attempts = fields.Integer(
+        required=True,
+        metadata={
+            "description": "Runs started: more than 1 when a runner was lost and the round "
+            "re-queued (at most ROUND_MAX_ATTEMPTS)"
+        },
+    )
     created_at = fields.DateTime(required=True)
     started_at = fields.DateTime(required=True, allow_none=True)
     finished_at = fields.DateTime(required=True, allow_none=True)
