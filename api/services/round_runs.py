@@ -135,6 +135,9 @@ class _Progress:
         if now - self.last < 0.5 and phase == self.phase:
             return
         self.last, self.phase = now, phase
+        # End the transaction the pool was read in first: on SQLite a read transaction
+        # that turns into a write while the heartbeat writes would be refused as locked.
+        self.session.commit()
         self.lease.renew(
             self.session, progress={"phase": phase, "percent": round(100 * fraction, 1)}
         )
