@@ -133,12 +133,22 @@ def nightly_rematch() -> None:
     """RQ job of the scheduled rematch: every program whose policy is on."""
     db = _database()
     try:
-        for summary in rematch.run(db.engine):
+        summaries = rematch.run(db.engine, runners=_runners())
+        for summary in summaries:
             log.info("%s", summary.describe())
         # Expiries and published proposals of the night: their messages go now.
         delivery.deliver_due(db.session_factory, delivery.Delivery.from_config(config.load()))
     finally:
         db.dispose()
+    failed = [s.program_id for s in summaries if s.outcome == "failed"]
+    if failed:
+        # Each failure is recorded as the program's rematch run; the job's own status
+        # (RQ's failed registry) says the night was not clean.
+        raise RematchFailed(f"the rematch of programs {failed} failed; the others ran")
+
+
+class RematchFailed(Exception):
+    """Some programs' nightly rematch failed (each one recorded in its rematch runs)."""
 
 
 def deliver_outbox() -> None:

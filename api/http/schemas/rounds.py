@@ -201,7 +201,13 @@ class IdempotencyHeaderSchema(Schema):
 class RematchRunSchema(Schema):
     round_id = fields.Integer(required=True)
     night = fields.String(required=True, metadata={"description": "Date the rematch ran for"})
-    status = word(RoundStatus, metadata={"description": "proposed, published or discarded"})
+    status = word(
+        RoundStatus,
+        metadata={
+            "description": "proposed, published or discarded; failed: the program's rematch "
+            "did not run that night (summary.detail says why)"
+        },
+    )
     created_at = fields.DateTime(required=True)
     summary = fields.Dict(
         required=True,
