@@ -15,6 +15,7 @@ from api.http.policy import current_account, policy
 from api.http.schemas.rounds import (
     ConstraintCreateSchema,
     ConstraintSchema,
+    CsvQuerySchema,
     IdempotencyHeaderSchema,
     PublishedRoundSchema,
     RematchRunSchema,
@@ -34,8 +35,8 @@ from api.services import (
     round_runs,
 )
 
-#: A CSV answer: UTF-8 text, a header row, cells that spreadsheets would run as formulas
-#: neutralised with a leading apostrophe.
+#: A CSV answer: UTF-8 text (with a byte order mark for `excel=true`), a header row,
+#: cells that spreadsheets would run as formulas neutralised with a leading apostrophe.
 CSV = {"type": "string", "description": "CSV text with a header row"}
 
 blp = Blueprint(
@@ -107,8 +108,10 @@ class RoundPairsOldPath(MethodView):
         return round_review.list_pairs(session(), current_account(), program_id, round_id, query)
 
 
-def _csv(program_id: int, round_id: int) -> Response:
-    body = exports.round_pairs_csv(session(), current_account(), program_id, round_id)
+def _csv(query: dict[str, Any], program_id: int, round_id: int) -> Response:
+    body = exports.round_pairs_csv(
+        session(), current_account(), program_id, round_id, excel=query["excel"]
+    )
     return Response(
         body,
         mimetype="text/csv",
@@ -119,22 +122,24 @@ def _csv(program_id: int, round_id: int) -> Response:
 @blp.route("/<int:program_id>/rounds/<int:round_id>/pairs.csv")
 class RoundPairsCsv(MethodView):
     @policy("coordinator")
+    @blp.arguments(CsvQuerySchema(), location="query")
     @blp.response(200, CSV, content_type="text/csv")
     @blp.alt_response(409, problem("The round is queued, running or failed: no results yet"))
-    def get(self, program_id: int, round_id: int) -> Response:
-        """Export the round's pairs as CSV."""
-        return _csv(program_id, round_id)
+    def get(self, query: dict[str, Any], program_id: int, round_id: int) -> Response:
+        """Export the round's pairs as CSV, with both partners' contact emails."""
+        return _csv(query, program_id, round_id)
 
 
 @blp.route("/<int:program_id>/rounds/<int:round_id>/matches.csv")
 class RoundPairsCsvOldPath(MethodView):
     @policy("coordinator")
+    @blp.arguments(CsvQuerySchema(), location="query")
     @blp.response(200, CSV, content_type="text/csv")
     @blp.doc(deprecated=True)
     @blp.alt_response(409, problem("The round is queued, running or failed: no results yet"))
-    def get(self, program_id: int, round_id: int) -> Response:
+    def get(self, query: dict[str, Any], program_id: int, round_id: int) -> Response:
         """Export the round's pairs as CSV: use …/pairs.csv."""
-        return _csv(program_id, round_id)
+        return _csv(query, program_id, round_id)
 
 
 @blp.route("/<int:program_id>/rounds/<int:round_id>/unmatched")

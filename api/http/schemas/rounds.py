@@ -164,6 +164,16 @@ class RoundPairQuerySchema(Schema):
     offset = fields.Integer(load_default=0, validate=validate.Range(0, 10_000_000))
 
 
+class CsvQuerySchema(Schema):
+    excel = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "true: start with a UTF-8 byte order mark, so that Excel reads "
+            "names with accents right"
+        },
+    )
+
+
 class UnmatchedSchema(Schema):
     mentee = fields.Nested(PersonRefSchema, required=True)
     reason = fields.String(
