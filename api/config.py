@@ -73,6 +73,9 @@ class Settings:
         default_factory=lambda: os.environ.get("REGISTER_RATE_LIMIT") or "5 per minute;50 per day"
     )
     MAX_ROUND_SIZE: int = field(default_factory=lambda: _int("MAX_ROUND_SIZE", 20000))
+    #: Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host (0: none,
+    #: the headers are ignored); the limits then key on the real client address.
+    TRUSTED_PROXY_COUNT: int = field(default_factory=lambda: _int("TRUSTED_PROXY_COUNT", 0))
     #: A running round's runner renews its lease (with each progress update and on a
     #: heartbeat every min(30, lease/4) s); a round whose lease has lapsed this long is
     #: lost (its runner died) and is re-queued or failed.
@@ -152,6 +155,7 @@ class Settings:
             "LOGIN_ACCOUNT_RATE_LIMIT": self.LOGIN_ACCOUNT_RATE_LIMIT,
             "REGISTER_RATE_LIMIT": self.REGISTER_RATE_LIMIT,
             "MAX_ROUND_SIZE": self.MAX_ROUND_SIZE,
+            "TRUSTED_PROXY_COUNT": self.TRUSTED_PROXY_COUNT,
             "ROUND_LEASE_SECONDS": self.ROUND_LEASE_SECONDS,
             "ROUND_MAX_ATTEMPTS": self.ROUND_MAX_ATTEMPTS,
             "ROUND_JOB_TIMEOUT_SECONDS": self.ROUND_JOB_TIMEOUT_SECONDS,
