@@ -208,3 +208,37 @@ def test_a_round_that_loses_its_runner_every_time_fails_saying_so_and_can_be_dis
     assert big["client"].post(f"{url}/discard", headers=big["headers"]).status_code == 200
     assert _round(big, round_id).status == "discarded"
     assert _queue_round(big) > round_id
+
+
+def test_a_killed_work_horse_is_seen_by_its_worker_and_the_round_rerun_at_once(big):
+    # An out-of-memory kill of the work horse alone: the worker sees it die (RQ's failed
+    # registry) and hands the round on without waiting for the lease.
+    big["env"]["ROUND_LEASE_SECONDS"] = "600"
+    round_id = _queue_round(big)
+    worker = _start_worker(big)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        horses = _children(worker.pid)
+        if _round(big, round_id).status == "running" and horses:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the round never ran")
+    for pid in horses:
+        os.kill(pid, signal.SIGKILL)
+    done = _wait_for(big, round_id, {"proposed", "failed"})
+    assert done.status == "proposed", done.error
+    assert done.attempts == 2
+    assert worker.poll() is None  # the same worker ran the retry
+
+
+def test_a_round_over_the_job_time_limit_fails_saying_so(big):
+    big["env"]["ROUND_JOB_TIMEOUT_SECONDS"] = "1"
+    big["app"].config["ROUND_JOB_TIMEOUT_SECONDS"] = 1
+    round_id = _queue_round(big)
+    _start_worker(big)
+    done = _wait_for(big, round_id, {"proposed", "failed"})
+    assert done.status == "failed"
+    assert done.attempts == 1  # not retried: it would only run out of time again
+    assert "ran longer than this service allows (1 s)" in done.error["detail"]
+    assert "ROUND_JOB_TIMEOUT_SECONDS" in done.error["detail"]
