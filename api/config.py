@@ -21,6 +21,13 @@ def _int(name: str, default: int) -> int:
         raise RuntimeError(f"environment variable {name} must be an integer, got {raw!r}") from exc
 
 
+def round_job_timeout(max_round_size: int) -> int:
+    """RQ's time limit for one round of up to `max_round_size` mentees: ten minutes of
+    headroom plus 20 ms a mentee (a 100,000-mentee round takes three to four minutes on
+    the README's machine; this gives it 2,600 s; the default 20,000 gets 1,000 s)."""
+    return 600 + max(0, max_round_size) // 50
+
+
 def _database_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if url:
@@ -66,6 +73,22 @@ class Settings:
         default_factory=lambda: os.environ.get("REGISTER_RATE_LIMIT") or "5 per minute;50 per day"
     )
     MAX_ROUND_SIZE: int = field(default_factory=lambda: _int("MAX_ROUND_SIZE", 20000))
+    #: Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host (0: none,
+    #: the headers are ignored); the limits then key on the real client address.
+    TRUSTED_PROXY_COUNT: int = field(default_factory=lambda: _int("TRUSTED_PROXY_COUNT", 0))
+    #: A running round's runner renews its lease (with each progress update and on a
+    #: heartbeat every min(30, lease/4) s); a round whose lease has lapsed this long is
+    #: lost (its runner died) and is re-queued or failed.
+    ROUND_LEASE_SECONDS: int = field(default_factory=lambda: _int("ROUND_LEASE_SECONDS", 120))
+    #: Runs of one round (the first and its retries after a lost runner) before it fails.
+    ROUND_MAX_ATTEMPTS: int = field(default_factory=lambda: _int("ROUND_MAX_ATTEMPTS", 2))
+    #: Longest a round may run on a worker before RQ stops it (default: sized for
+    #: MAX_ROUND_SIZE, about ten times what a round of that size takes here).
+    ROUND_JOB_TIMEOUT_SECONDS: int = field(
+        default_factory=lambda: _int(
+            "ROUND_JOB_TIMEOUT_SECONDS", round_job_timeout(_int("MAX_ROUND_SIZE", 20000))
+        )
+    )
     SQL_ECHO: bool = field(default_factory=lambda: os.environ.get("SQL_ECHO", "") == "1")
     REMATCH_CRON: str = field(
         default_factory=lambda: os.environ.get("REMATCH_CRON") or "30 2 * * *"
@@ -136,6 +159,10 @@ class Settings:
             "LOGIN_ACCOUNT_RATE_LIMIT": self.LOGIN_ACCOUNT_RATE_LIMIT,
             "REGISTER_RATE_LIMIT": self.REGISTER_RATE_LIMIT,
             "MAX_ROUND_SIZE": self.MAX_ROUND_SIZE,
+            "TRUSTED_PROXY_COUNT": self.TRUSTED_PROXY_COUNT,
+            "ROUND_LEASE_SECONDS": self.ROUND_LEASE_SECONDS,
+            "ROUND_MAX_ATTEMPTS": self.ROUND_MAX_ATTEMPTS,
+            "ROUND_JOB_TIMEOUT_SECONDS": self.ROUND_JOB_TIMEOUT_SECONDS,
             "REMATCH_CRON": self.REMATCH_CRON,
             "SMTP_URL": self.SMTP_URL,
             "SMTP_TIMEOUT_SECONDS": self.SMTP_TIMEOUT_SECONDS,

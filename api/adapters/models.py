@@ -301,6 +301,11 @@ class Round(Base):
     unmatched: Mapped[list[Any] | None] = mapped_column()
     infeasible_pins: Mapped[list[Any] | None] = mapped_column()
     error: Mapped[dict[str, Any] | None] = mapped_column()
+    #: Runs started (the `run` event counts them): the fencing token of a runner, and
+    #: what ROUND_MAX_ATTEMPTS limits when a lost round is re-queued.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: While running: the runner's heartbeat extends this; once it lapses the round is lost.
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

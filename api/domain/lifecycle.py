@@ -36,10 +36,12 @@ Round::
     queue      -> queued                  (a coordinator starts one)
     run        queued -> running          (a runner claims it)
     propose    running -> proposed        (results written)
-    fail       queued, running -> failed
+    fail       queued, running -> failed  (also: lost, and out of attempts or inline)
     lose       running -> queued          (its runner died: handed to another one)
     publish    proposed -> published
     discard    queued, proposed, failed -> discarded
+    discard_lost  running -> discarded    (only with its lease lapsed: the runner is gone)
+    fail_to_start -> failed               (a nightly rematch of a program that could not run)
 """
 
 from __future__ import annotations
@@ -169,6 +171,10 @@ ROUND: Lifecycle[RoundStatus] = Lifecycle(
         Transition(
             "discard", frozenset({R.QUEUED, R.PROPOSED, R.FAILED}), R.DISCARDED, "discarded"
         ),
+        # The service adds the guard that the lease has lapsed (a live runner keeps it).
+        Transition("discard_lost", frozenset({R.RUNNING}), R.DISCARDED, "discarded"),
+        # The record of a nightly rematch that failed before its round could be written.
+        Transition("fail_to_start", frozenset(), R.FAILED, "failed"),
     ],
 )
 

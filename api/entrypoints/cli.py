@@ -148,7 +148,11 @@ def _as_of(value: str | None) -> datetime | None:
 def rematch(program_id: int | None, dry_run: bool, as_of: str | None) -> None:
     """Expire stale proposals and re-pair waiting mentees (the nightly job)."""
     summaries = rematch_service.run(
-        database.database().engine, program_id=program_id, dry_run=dry_run, as_of=_as_of(as_of)
+        database.database().engine,
+        program_id=program_id,
+        dry_run=dry_run,
+        as_of=_as_of(as_of),
+        runners=context.runners(),
     )
     if not summaries:
         click.echo("no program has its rematch policy on")
@@ -177,6 +181,7 @@ def scheduler(cron: str | None) -> None:
         cron or current_app.config["REMATCH_CRON"],
         notify_cron=current_app.config["NOTIFY_CRON"],
         sweep_seconds=current_app.config["OUTBOX_SWEEP_SECONDS"],
+        lease_seconds=current_app.config["ROUND_LEASE_SECONDS"],
     )
 
 

@@ -7,13 +7,18 @@ environment (`api.config`); no Flask app is needed to run a round or send messag
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
+from typing import Any
 
 from rq import Worker
+from rq.exceptions import AbandonedJobError
+from rq.job import Job
+from rq.timeouts import JobTimeoutException
 
 from api import config
 from api.adapters.db import Database, make_engine
-from api.adapters.queue import QueueError, RoundQueue
-from api.services import delivery, notify, rematch, round_runs
+from api.adapters.queue import RUN_ROUND, QueueError, RoundQueue
+from api.services import delivery, notify, rematch, round_leases, round_runs
 
 log = logging.getLogger("peermatch.jobs")
 
@@ -23,12 +28,103 @@ def _database() -> Database:
     return Database(make_engine(settings["DATABASE_URL"], settings["SQL_ECHO"]))
 
 
-def run_round(round_id: int) -> None:
-    """RQ job: run one queued matching round."""
+def _runners() -> round_leases.Runners:
+    settings = config.load()
+    redis_url = settings["REDIS_URL"]
+    jobs = RoundQueue(redis_url, settings["RQ_QUEUE"]) if redis_url else None
+    return round_leases.Runners.from_config(settings, jobs)
+
+
+def run_round(round_id: int, attempt: int | None = None) -> None:
+    """RQ job: run one queued matching round (attempt: which run of it this job is)."""
     db = _database()
     try:
         with db.session_factory() as session:
-            round_runs.execute(session, round_id)
+            round_runs.execute(
+                session,
+                round_id,
+                runners=_runners(),
+                attempt=attempt,
+                time_limit=(JobTimeoutException,),
+            )
+    finally:
+        db.dispose()
+
+
+def _round_job(job: Job) -> tuple[int, int] | None:
+    """(round id, attempt) of a round's job, None for other jobs."""
+    if job.func_name != RUN_ROUND or not job.args:
+        return None
+    args = list(job.args)
+    return int(args[0]), int(args[1]) if len(args) > 1 and args[1] is not None else 1
+
+
+def _timed_out(job: Job) -> bool:
+    started, timeout = job.started_at, job.timeout
+    if started is None or not timeout or timeout < 0:
+        return False
+    started = started if started.tzinfo else started.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - started).total_seconds() >= timeout
+
+
+def _job_failed(job: Job, *, runner_gone: bool, detail: str = "") -> None:
+    found = _round_job(job)
+    if found is None:
+        return
+    round_id, attempt = found
+    runners = _runners()
+    db = _database()
+    try:
+        with db.session_factory() as session:
+            round_leases.job_failed(
+                session, runners, round_id, attempt, runner_gone=runner_gone, detail=detail
+            )
+    finally:
+        db.dispose()
+
+
+def _time_limit_detail(job: Job) -> str:
+    return (
+        f"The round ran longer than this service allows ({job.timeout} s) and was stopped. "
+        "Split the program into cohorts, or ask the operator to raise "
+        "ROUND_JOB_TIMEOUT_SECONDS."
+    )
+
+
+def round_job_failed(job: Job, connection: Any, exc_type: Any, exc: Any, tb: Any) -> None:
+    """RQ's on_failure of a round's job: abandoned (its worker vanished) is a lost runner;
+    anything else that escaped the round's own handling fails the round."""
+    if isinstance(exc, AbandonedJobError):
+        _job_failed(job, runner_gone=True)
+    elif isinstance(exc, JobTimeoutException) or _timed_out(job):
+        _job_failed(job, runner_gone=False, detail=_time_limit_detail(job))
+    else:
+        name = getattr(exc_type, "__name__", "error")
+        _job_failed(
+            job,
+            runner_gone=False,
+            detail=f"The round's job failed before the round could run ({name}); "
+            "the failure has been logged. Discard this round and start a new one.",
+        )
+
+
+def work_horse_killed(job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
+    """The worker saw the work horse of a job die (SIGKILL, out of memory): a round's
+    runner is lost (re-queued while attempts remain); killed for its time limit, failed."""
+    if _timed_out(job):
+        _job_failed(job, runner_gone=False, detail=_time_limit_detail(job))
+    else:
+        _job_failed(job, runner_gone=True)
+
+
+def recover_rounds() -> None:
+    """RQ job of the scheduler: hand on every lost round (re-queue or fail it)."""
+    db = _database()
+    try:
+        with db.session_factory() as session:
+            handled = round_leases.recover(session, _runners())
+        if handled:
+            log.info("lost rounds handed on: %s", handled)
     finally:
         db.dispose()
 
@@ -37,12 +133,22 @@ def nightly_rematch() -> None:
     """RQ job of the scheduled rematch: every program whose policy is on."""
     db = _database()
     try:
-        for summary in rematch.run(db.engine):
+        summaries = rematch.run(db.engine, runners=_runners())
+        for summary in summaries:
             log.info("%s", summary.describe())
         # Expiries and published proposals of the night: their messages go now.
         delivery.deliver_due(db.session_factory, delivery.Delivery.from_config(config.load()))
     finally:
         db.dispose()
+    failed = [s.program_id for s in summaries if s.outcome == "failed"]
+    if failed:
+        # Each failure is recorded as the program's rematch run; the job's own status
+        # (RQ's failed registry) says the night was not clean.
+        raise RematchFailed(f"the rematch of programs {failed} failed; the others ran")
+
+
+class RematchFailed(Exception):
+    """Some programs' nightly rematch failed (each one recorded in its rematch runs)."""
 
 
 def deliver_outbox() -> None:
@@ -69,11 +175,17 @@ def notify_due() -> None:
 
 
 def work(jobs: RoundQueue, burst: bool) -> None:
-    # A worker that starts looks after what a dead one left: messages whose sender died
-    # are leased out again once their lease lapses.
+    # A worker that starts looks after what a dead one left: rounds whose runner died
+    # (lease lapsed) are re-queued or failed; messages whose sender died are leased out
+    # again once their lease lapses.
+    recover_rounds()
     try:
         jobs.enqueue_delivery()
     except QueueError as exc:
         log.warning("no delivery sweep queued at start: %s", exc)
-    worker = Worker([jobs.queue()], connection=jobs.connection())
+    worker = Worker(
+        [jobs.queue()],
+        connection=jobs.connection(),
+        work_horse_killed_handler=work_horse_killed,
+    )
     worker.work(burst=burst, logging_level="INFO")

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from api import config as config_module
@@ -56,4 +57,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     console.init_app(app)
     delivery.init_app(app)
     hooks.init_app(app)
+    _trust_proxies(app, int(app.config.get("TRUSTED_PROXY_COUNT") or 0))
     return app
+
+
+def _trust_proxies(app: Flask, count: int) -> None:
+    """Behind `count` reverse proxies, take the client's address (and scheme and host)
+    from the X-Forwarded-* headers they set, so that the log-in and registration limits
+    count per real client. Only that many hops are trusted: a client cannot pose as
+    another by sending the headers itself, and with 0 (the default) they are ignored."""
+    if count > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count
+        )

@@ -14,14 +14,28 @@ from api.domain.vocabulary import CRITERIA
 from api.services import access, relationship_health
 from api.services.round_review import require_results
 
+#: What `excel=true` puts first: Excel reads a CSV as UTF-8 only when it starts with it.
+BOM = "\ufeff"
 
-def round_pairs_csv(session: Session, account: Account, program_id: int, round_id: int) -> str:
+
+def round_pairs_csv(
+    session: Session, account: Account, program_id: int, round_id: int, *, excel: bool = False
+) -> str:
+    """The round's pairs for coordinators, with both partners' contact emails.
+    `excel`: start with a UTF-8 byte order mark (names with accents show right in Excel)."""
     round_ = access.round_of_program(session, account, program_id, round_id)
     require_results(round_)
     mentee, mentor = aliased(Participant), aliased(Participant)
     mentee_acc, mentor_acc = aliased(Account), aliased(Account)
     rows = session.execute(
-        select(RoundPair, mentee_acc.display_name, mentor_acc.display_name, Match.status)
+        select(
+            RoundPair,
+            mentee_acc.display_name,
+            mentee_acc.email,
+            mentor_acc.display_name,
+            mentor_acc.email,
+            Match.status,
+        )
         .join(mentee, mentee.id == RoundPair.mentee_id)
         .join(mentee_acc, mentee_acc.id == mentee.account_id)
         .join(mentor, mentor.id == RoundPair.mentor_id)
@@ -37,15 +51,19 @@ def round_pairs_csv(session: Session, account: Account, program_id: int, round_i
     health = relationship_health.health_of(session, matches, utcnow())
     health_by_mentee = {m.mentee_id: health[m.id] for m in matches}
     out = io.StringIO()
+    if excel:
+        out.write(BOM)
     writer = csv.writer(out)
     writer.writerow(
-        ["round_id", "mentee_id", "mentee_name", "mentor_id", "mentor_name", "score", "pinned"]
+        ["round_id", "mentee_id", "mentee_name", "mentee_email"]
+        + ["mentor_id", "mentor_name", "mentor_email", "score", "pinned"]
         + [f"criterion_{c}" for c in CRITERIA]
         + ["match_status", "health"]
     )
-    for pair, mentee_name, mentor_name, status in rows:
+    for pair, mentee_name, mentee_email, mentor_name, mentor_email, status in rows:
         writer.writerow(
-            [round_.id, pair.mentee_id, cell(mentee_name), pair.mentor_id, cell(mentor_name)]
+            [round_.id, pair.mentee_id, cell(mentee_name), cell(mentee_email)]
+            + [pair.mentor_id, cell(mentor_name), cell(mentor_email)]
             + [f"{pair.score:.6f}", "yes" if pair.pinned else "no"]
             + [f"{pair.breakdown.get(c, 0.0):.6f}" for c in CRITERIA]
             + [status or round_.status, health_by_mentee.get(pair.mentee_id) or ""]

@@ -18,13 +18,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+import matcher
 from api.adapters.db import utcnow
 from api.adapters.models import Account, CheckIn, Match, Participant, Program, Round
 from api.domain.settings import ProgramSettings
 from api.domain.vocabulary import (
+    BUSY_ROUND_STATUSES,
     Closer,
     MatchStatus,
     RematchPolicy,
@@ -33,7 +35,14 @@ from api.domain.vocabulary import (
     Side,
     Signal,
 )
-from api.services import access, publishing, relationships, round_results, status
+from api.services import (
+    access,
+    publishing,
+    relationships,
+    round_leases,
+    round_results,
+    status,
+)
 
 log = logging.getLogger("peermatch.rematch")
 
@@ -82,6 +91,15 @@ def _lock_key(program_id: int) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+def _policy_on(stored: dict[str, Any]) -> bool:
+    try:
+        return ProgramSettings.from_stored(stored).rematch_policy != RematchPolicy.OFF
+    except Exception:
+        # A setting that does not parse: the program's own run fails and says so; the
+        # others still run.
+        return True
+
+
 def programs_due(engine: Engine, program_id: int | None) -> list[int]:
     with Session(engine) as session:
         if program_id is not None:
@@ -89,7 +107,7 @@ def programs_due(engine: Engine, program_id: int | None) -> list[int]:
         return [
             p.id
             for p in session.scalars(select(Program).order_by(Program.id))
-            if ProgramSettings.from_stored(p.settings).rematch_policy != RematchPolicy.OFF
+            if _policy_on(p.settings)
         ]
 
 
@@ -99,16 +117,93 @@ def run(
     program_id: int | None = None,
     dry_run: bool = False,
     as_of: datetime | None = None,
+    runners: round_leases.Runners | None = None,
 ) -> list[Summary]:
+    """Each due program's rematch as a unit of its own: one that fails (a stuck round, a
+    bad setting, a publish landing meanwhile) is recorded as a failed rematch run of that
+    program, and the others still run."""
     as_of = as_of or utcnow()
     ids = programs_due(engine, program_id)
     if program_id is not None and not ids:
         return [Summary(program_id, outcome="failed", detail="no such program")]
-    return [run_program(engine, pid, as_of=as_of, dry_run=dry_run) for pid in ids]
+    summaries = []
+    for pid in ids:
+        try:
+            summary = run_program(engine, pid, as_of=as_of, dry_run=dry_run, runners=runners)
+        except Exception as exc:
+            log.exception("rematch of program %s failed", pid)
+            summary = Summary(pid, night=as_of.date().isoformat(), outcome="failed")
+            summary.detail = _failure_detail(exc, pid)
+        if summary.outcome == "failed" and not dry_run:
+            _record_failure(engine, summary, as_of)
+        summaries.append(summary)
+    return summaries
 
 
-def run_program(engine: Engine, program_id: int, *, as_of: datetime, dry_run: bool) -> Summary:
+def _failure_detail(exc: Exception, program_id: int) -> str:
+    again = f"`peermatch rematch --program {program_id}` runs it again; nothing of it was kept"
+    if isinstance(exc, IntegrityError):
+        return (
+            "the program changed while its rematch ran (for example, a coordinator "
+            f"published a round at that moment); {again}"
+        )
+    if isinstance(exc, _Busy):
+        return str(exc)
+    if isinstance(exc, matcher.MatcherError):
+        return f"the matcher rejected the program's input ({exc.message}); {again}"
+    return f"the rematch failed unexpectedly ({type(exc).__name__}, logged); {again}"
+
+
+def _record_failure(engine: Engine, summary: Summary, as_of: datetime) -> None:
+    """A failed rematch run of the program, so coordinators see it with the others."""
+    problem = {
+        "type": "urn:peermatch:problem:rematch-failed",
+        "title": "Rematch failed",
+        "status": 500,
+        "detail": f"Tonight's rematch of this program did not run: {summary.detail}.",
+    }
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            program = session.get(Program, summary.program_id)
+            if program is None:
+                return
+            summary.program = program.name
+            now = utcnow()
+            round_ = Round(
+                program_id=program.id,
+                kind=RoundKind.REMATCH,
+                status=RoundStatus.FAILED,
+                # The failure record holds no night's run key: running again redoes it.
+                run_key=None,
+                parameters={},
+                progress={"phase": RoundStatus.FAILED.value, "percent": 100},
+                stats={"rematch": {k: v for k, v in asdict(summary).items() if k != "program"}},
+                error=problem,
+                created_at=as_of,
+                finished_at=now,
+            )
+            session.add(round_)
+            session.flush()
+            status.created(session, round_, "fail_to_start", at=now, actor=Closer.SYSTEM)
+            session.commit()
+            summary.round_id = round_.id
+    except Exception:
+        log.exception("the failed rematch of program %s could not be recorded", summary.program_id)
+
+
+def run_program(
+    engine: Engine,
+    program_id: int,
+    *,
+    as_of: datetime,
+    dry_run: bool,
+    runners: round_leases.Runners | None = None,
+) -> Summary:
     summary = Summary(program_id, night=as_of.date().isoformat())
+    if not dry_run:
+        # A coordinator's round whose runner died is handed on first (re-queued or failed).
+        with Session(engine) as session:
+            round_leases.recover(session, runners or round_leases.INLINE, program_id=program_id)
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as conn:
         if sqlite:
@@ -121,6 +216,9 @@ def run_program(engine: Engine, program_id: int, *, as_of: datetime, dry_run: bo
             except _Locked:
                 session.rollback()
                 summary.outcome, summary.detail = "locked", "another rematch of it is running"
+            except _Busy as exc:
+                session.rollback()
+                summary.outcome, summary.detail = "failed", str(exc)
             except OperationalError as exc:
                 session.rollback()
                 if sqlite and "locked" in str(exc.orig):
@@ -134,6 +232,11 @@ def run_program(engine: Engine, program_id: int, *, as_of: datetime, dry_run: bo
 
 class _Locked(Exception):
     pass
+
+
+class _Busy(Exception):
+    """The program cannot be rematched now: a coordinator's round of it is queued or
+    running, or its settings do not parse. The message says what to do."""
 
 
 def _lock(session: Session, program_id: int) -> None:
@@ -200,7 +303,13 @@ def _rematch(
     program = session.get(Program, program_id)
     assert program is not None
     summary.program = program.name
-    settings = ProgramSettings.from_stored(program.settings)
+    try:
+        settings = ProgramSettings.from_stored(program.settings)
+    except Exception as exc:
+        raise _Busy(
+            f"a matching setting of the program is not valid ({type(exc).__name__}: {exc}); "
+            "correct the program's settings, then run its rematch again"
+        ) from exc
     run_key = f"rematch:{summary.night}"
     done = session.scalar(
         select(Round.id).where(Round.program_id == program.id, Round.run_key == run_key)
@@ -211,12 +320,24 @@ def _rematch(
         session.rollback()
         return
 
+    busy = session.execute(
+        select(Round.id, Round.status).where(
+            Round.program_id == program.id, Round.status.in_(BUSY_ROUND_STATUSES)
+        )
+    ).first()
+    if busy is not None:
+        raise _Busy(
+            f"round {busy.id} of the program is {busy.status}; the rematch runs once it has "
+            f"finished (next night, or `peermatch rematch --program {program.id}`)"
+        )
     summary.expired = relationships.expire_due(session, as_of, program.id)
     summary.superseded_rounds = _supersede(session, program, as_of)
     drained = _drained_mentors(session, program.id)
     last_rematch = session.scalar(
         select(func.max(Round.created_at)).where(
-            Round.program_id == program.id, Round.kind == RoundKind.REMATCH
+            Round.program_id == program.id,
+            Round.kind == RoundKind.REMATCH,
+            Round.run_key.is_not(None),  # not the record of a night that failed
         )
     )
     deprioritised = _declined_twice(session, program.id, last_rematch)
@@ -322,7 +443,9 @@ class RematchRun:
 
     @property
     def night(self) -> str:
-        return (self.round.run_key or "").removeprefix("rematch:")
+        if self.round.run_key:
+            return self.round.run_key.removeprefix("rematch:")
+        return str(self.summary.get("night", ""))
 
     @property
     def status(self) -> str:

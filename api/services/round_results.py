@@ -8,10 +8,11 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 import matcher
@@ -38,9 +39,11 @@ def compute(
     deprioritised: frozenset[int] = frozenset(),
     no_fault_first: bool = False,
     since: datetime | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> pools.Pool:
     """Load the pool, solve, write the pairs and results; the round is then `proposed`
-    (no commit). `no_fault_first`: see `pool.build_pool` and `solve_first`."""
+    (no commit). `no_fault_first`: see `pool.build_pool` and `solve_first`. `where`: the
+    runner's fence (only the runner holding the round)."""
     started = time.perf_counter()
     pool = pools.build_pool(
         session,
@@ -92,11 +95,13 @@ def compute(
         round_.id,
         "propose",
         at=now,
+        where=where,
         values={
             "unmatched": unmatched,
             "infeasible_pins": infeasible_pins,
             "stats": stats,
             "finished_at": now,
+            "lease_expires_at": None,
             "progress": {"phase": RoundStatus.PROPOSED.value, "percent": 100},
         },
         actor=Closer.SYSTEM,

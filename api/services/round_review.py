@@ -13,18 +13,34 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from api.adapters.models import Account, Participant, Round, RoundPair
 from api.domain.vocabulary import BUSY_ROUND_STATUSES, RoundStatus, TagKind
 from api.errors import Conflict
-from api.services import access
+from api.services import access, round_leases
 
 
-def get(session: Session, account: Account, program_id: int, round_id: int) -> Round:
-    return access.round_of_program(session, account, program_id, round_id)
+def get(
+    session: Session,
+    account: Account,
+    program_id: int,
+    round_id: int,
+    runners: round_leases.Runners | None = None,
+) -> Round:
+    """A round as it is now: a lost one is handed on (re-queued or failed) first."""
+    round_ = access.round_of_program(session, account, program_id, round_id)
+    round_leases.recover_loaded(session, runners or round_leases.INLINE, [round_])
+    return round_
 
 
-def list_rounds(session: Session, account: Account, program_id: int) -> Sequence[Round]:
+def list_rounds(
+    session: Session,
+    account: Account,
+    program_id: int,
+    runners: round_leases.Runners | None = None,
+) -> Sequence[Round]:
     program = access.program_for_coordinator(session, account, program_id)
-    return session.scalars(
+    rounds = session.scalars(
         select(Round).where(Round.program_id == program.id).order_by(Round.id.desc())
     ).all()
+    round_leases.recover_loaded(session, runners or round_leases.INLINE, rounds)
+    return rounds
 
 
 def require_results(round_: Round) -> None:

@@ -26,7 +26,7 @@ from api.domain.vocabulary import (
     RoundStatus,
 )
 from api.errors import ApiError, Conflict
-from api.services import access, round_results, status
+from api.services import access, round_leases, round_results, status
 
 log = logging.getLogger("peermatch.rounds")
 
@@ -38,11 +38,14 @@ def start(
     overrides: dict[str, Any],
     *,
     max_round_size: int,
+    runners: round_leases.Runners | None = None,
 ) -> Round:
     """Snapshot the settings (with overrides) and queue the round; a runner takes it."""
     program = access.program_for_coordinator(session, account, program_id)
     parameters = ProgramSettings.from_stored(program.settings).for_round(overrides)
     _check_size(session, program, max_round_size)
+    # A round whose runner died no longer blocks the program for good.
+    round_leases.recover(session, runners or round_leases.INLINE, program_id=program.id)
     return queue(session, program, parameters, created_by=account.id)
 
 
@@ -95,44 +98,82 @@ def queue(
         session.commit()
     except IntegrityError as exc:
         session.rollback()
-        busy = session.scalar(
-            select(Round.id).where(
+        busy = session.execute(
+            select(Round.id, Round.status).where(
                 Round.program_id == program.id, Round.status.in_(BUSY_ROUND_STATUSES)
             )
-        )
-        raise Conflict(
-            f"Round {busy} of this program is still queued or running; wait for it to "
-            "finish or discard it.",
-            round_id=busy,
-        ) from exc
+        ).first()
+        if busy is None:
+            raise
+        raise Conflict(busy_text(busy.id, busy.status), round_id=busy.id) from exc
     return round_
 
 
-class _Progress:
-    """Writes the matcher's progress to the round, at most every half second."""
+def busy_text(round_id: int, status_: str) -> str:
+    """What a coordinator can do about a busy round of the program (and only that)."""
+    if status_ == RoundStatus.QUEUED:
+        return (
+            f"Round {round_id} of this program is queued. Wait for it to finish, or "
+            "discard it, then start a new round."
+        )
+    return (
+        f"Round {round_id} of this program is running. Wait for it to finish (follow its "
+        "progress); then discard it or review it, and start a new round. If its runner "
+        "stops, the round is re-queued or failed automatically."
+    )
 
-    def __init__(self, session: Session, round_: Round) -> None:
-        self.session, self.round, self.last = session, round_, 0.0
+
+class _Progress:
+    """Writes the matcher's progress to the round (renewing the lease), at most every
+    half second."""
+
+    def __init__(self, session: Session, lease: round_leases.Lease) -> None:
+        self.session, self.lease, self.last, self.phase = session, lease, 0.0, ""
 
     def __call__(self, phase: str, fraction: float) -> None:
         now = time.monotonic()
-        if now - self.last < 0.5 and phase == self.round.progress.get("phase"):
+        if now - self.last < 0.5 and phase == self.phase:
             return
-        self.last = now
-        self.round.progress = {"phase": phase, "percent": round(100 * fraction, 1)}
+        self.last, self.phase = now, phase
+        # End the transaction the pool was read in first: on SQLite a read transaction
+        # that turns into a write while the heartbeat writes would be refused as locked.
+        self.session.commit()
+        self.lease.renew(
+            self.session, progress={"phase": phase, "percent": round(100 * fraction, 1)}
+        )
         self.session.commit()
 
 
-def execute(session: Session, round_id: int, as_of: datetime | None = None) -> Round | None:
-    """Run a queued round to `proposed` (or `failed`). Safe to call twice."""
+def execute(
+    session: Session,
+    round_id: int,
+    as_of: datetime | None = None,
+    *,
+    runners: round_leases.Runners | None = None,
+    attempt: int | None = None,
+    time_limit: tuple[type[BaseException], ...] = (),
+) -> Round | None:
+    """Run a queued round to `proposed` (or `failed`). Safe to call twice.
+
+    `attempt`: the run a worker's job is for; a job whose attempt is not the round's next
+    one (a stale or duplicate job) does nothing. `time_limit`: the exceptions by which
+    the runner's host stops a round that ran too long (RQ's job timeout)."""
+    runners = runners or round_leases.INLINE
+    now = utcnow()
     try:
         status.change(
             session,
             Round,
             round_id,
             "run",
-            at=utcnow(),
-            values={"started_at": utcnow(), "progress": {"phase": "loading", "percent": 0}},
+            at=now,
+            where=[] if attempt is None else [Round.attempts == attempt - 1],
+            values={
+                "started_at": now,
+                "progress": {"phase": "loading", "percent": 0},
+                "attempts": Round.attempts + 1,
+                "lease_expires_at": now + runners.lease,
+            },
             actor=Closer.SYSTEM,
         )
     except IllegalTransition:
@@ -141,13 +182,35 @@ def execute(session: Session, round_id: int, as_of: datetime | None = None) -> R
     session.commit()
     round_ = session.get(Round, round_id)
     assert round_ is not None
-    try:
-        _run(session, round_, as_of or utcnow())
-    except matcher.MatcherError as exc:
-        _fail(session, round_id, "The matcher rejected the input: " + exc.message, exc.field)
-    except Exception:
-        log.exception("round %s failed", round_id)
-        _fail(session, round_id, "The round failed unexpectedly; the failure has been logged.")
+    lease = round_leases.Lease(session, runners, round_id, round_.attempts)
+    with lease:
+        try:
+            _run(session, round_, as_of or utcnow(), lease)
+        except matcher.MatcherError as exc:
+            _fail(
+                session,
+                round_id,
+                "The matcher rejected the input: " + exc.message,
+                exc.field,
+                lease=lease,
+            )
+        except time_limit:
+            _fail(
+                session,
+                round_id,
+                f"The round ran longer than this service allows ({runners.job_timeout} s) "
+                "and was stopped. Split the program into cohorts, or ask the operator to "
+                "raise ROUND_JOB_TIMEOUT_SECONDS.",
+                lease=lease,
+            )
+        except Exception:
+            log.exception("round %s failed", round_id)
+            _fail(
+                session,
+                round_id,
+                "The round failed unexpectedly; the failure has been logged.",
+                lease=lease,
+            )
     return session.get(Round, round_id)
 
 
@@ -156,7 +219,14 @@ def mark_failed(session: Session, round_id: int, detail: str) -> None:
     _fail(session, round_id, detail)
 
 
-def _fail(session: Session, round_id: int, detail: str, field: str | None = None) -> None:
+def _fail(
+    session: Session,
+    round_id: int,
+    detail: str,
+    field: str | None = None,
+    *,
+    lease: round_leases.Lease | None = None,
+) -> None:
     session.rollback()
     error = {
         "type": "urn:peermatch:problem:round-failed",
@@ -172,23 +242,28 @@ def _fail(session: Session, round_id: int, detail: str, field: str | None = None
             round_id,
             "fail",
             at=utcnow(),
-            values={
-                "finished_at": utcnow(),
-                "progress": {"phase": RoundStatus.FAILED.value, "percent": 100},
-                "error": error,
-            },
+            # Only the runner that holds the round fails it (not one given up on).
+            where=lease.fenced() if lease else [],
+            values=round_leases.failed_values(utcnow(), error),
             actor=Closer.SYSTEM,
         )
     except IllegalTransition:
-        session.rollback()  # discarded meanwhile: nothing to fail
+        session.rollback()  # discarded or taken over meanwhile: nothing to fail
         return
     session.commit()
 
 
-def _run(session: Session, round_: Round, as_of: datetime) -> None:
+def _run(session: Session, round_: Round, as_of: datetime, lease: round_leases.Lease) -> None:
     program = session.get(Program, round_.program_id)
     assert program is not None
-    round_results.compute(session, program, round_, as_of, progress=_Progress(session, round_))
+    round_results.compute(
+        session,
+        program,
+        round_,
+        as_of,
+        progress=_Progress(session, lease),
+        where=lease.fenced(),
+    )
     session.commit()
     stats = round_.stats or {}
     log.info(
@@ -202,6 +277,8 @@ def _run(session: Session, round_: Round, as_of: datetime) -> None:
 
 
 def discard(session: Session, account: Account, program_id: int, round_id: int) -> Round:
+    """Discard a round that will not be published; a lost round (its runner gone, the
+    lease lapsed) always can be, whatever a sweep would have made of it."""
     round_ = access.round_of_program(session, account, program_id, round_id)
     now = utcnow()
     try:
@@ -211,16 +288,34 @@ def discard(session: Session, account: Account, program_id: int, round_id: int) 
             round_.id,
             "discard",
             at=now,
-            values={"discarded_at": now},
+            values={"discarded_at": now, "lease_expires_at": None},
             actor=Closer.COORDINATOR,
         )
     except IllegalTransition as exc:
         session.rollback()
-        if exc.status == RoundStatus.RUNNING:
+        if exc.status != RoundStatus.RUNNING:
             raise Conflict(
-                f"Round {round_.id} is running; discard it when it has finished."
+                f"Round {round_.id} is {exc.status}; only a queued, proposed or failed round "
+                "can be discarded."
             ) from exc
-        raise Conflict(f"Round {round_.id} is {exc.status} and cannot be discarded.") from exc
+        try:
+            status.change(
+                session,
+                Round,
+                round_.id,
+                "discard_lost",
+                at=now,
+                where=[Round.lease_expires_at < now],
+                values={"discarded_at": now, "lease_expires_at": None},
+                actor=Closer.COORDINATOR,
+            )
+        except IllegalTransition as again:
+            session.rollback()
+            raise Conflict(
+                f"Round {round_.id} is running. Wait for it to finish (follow its progress), "
+                "then discard it; if its runner stops, the round is re-queued or failed "
+                "automatically and can be discarded at once."
+            ) from again
     session.commit()
     return round_
 
@@ -231,13 +326,19 @@ class QueueUnavailable(ApiError):
     slug = "queue-unavailable"
 
 
-def dispatch(session: Session, round_id: int, jobs: RoundQueue | None) -> None:
+def dispatch(
+    session: Session,
+    round_id: int,
+    jobs: RoundQueue | None,
+    runners: round_leases.Runners | None = None,
+) -> None:
     """Run the round now (no job queue: the embedded setup) or hand it to a worker."""
+    runners = runners or round_leases.Runners(jobs=jobs)
     if jobs is None:
-        execute(session, round_id)
+        execute(session, round_id, runners=runners)
         return
     try:
-        jobs.enqueue_round(round_id)
+        jobs.enqueue_round(round_id, 1, timeout=runners.job_timeout)
     except QueueError as exc:
         mark_failed(session, round_id, "The job queue was unreachable.")
         raise QueueUnavailable(

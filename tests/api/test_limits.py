@@ -114,3 +114,45 @@ def test_page_sizes_and_bodies_are_capped(client, program, coordinator):
     assert_problem(r, 422, "limit")
     r = client.post("/api/v1/accounts", data=b"x" * (65 * 1024), content_type="application/json")
     assert_problem(r, 413)
+
+
+def _guesses_through_one_proxy(client, forwarded_for: str, n: int) -> list[int]:
+    # Every request arrives from the proxy's address; the proxy names the client.
+    return [
+        client.post(
+            "/api/v1/tokens",
+            json={"email": f"{forwarded_for}-{k}@example.org", "password": "guess-guess-1"},
+            environ_base={"REMOTE_ADDR": "10.0.0.2"},
+            headers={"X-Forwarded-For": forwarded_for},
+        ).status_code
+        for k in range(n)
+    ]
+
+
+def test_two_clients_behind_one_trusted_proxy_get_separate_login_budgets(engine, session_factory):
+    client = limited_app(engine, session_factory, TRUSTED_PROXY_COUNT=1).test_client()
+    assert _guesses_through_one_proxy(client, "203.0.113.7", 5) == [401, 401, 401, 401, 429]
+    # The other client behind the same proxy still has its whole budget.
+    assert _guesses_through_one_proxy(client, "203.0.113.8", 1) == [401]
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(engine, session_factory):
+    # Nobody can buy a fresh budget by sending the header themselves.
+    client = limited_app(engine, session_factory).test_client()
+    assert _guesses_through_one_proxy(client, "203.0.113.7", 4) == [401] * 4
+    assert _guesses_through_one_proxy(client, "203.0.113.8", 1) == [429]
+
+
+def test_only_the_trusted_hops_count_a_client_cannot_forge_an_address(engine, session_factory):
+    client = limited_app(engine, session_factory, TRUSTED_PROXY_COUNT=1).test_client()
+    # The client prepends forged addresses; the proxy appends the real one.
+    statuses = [
+        client.post(
+            "/api/v1/tokens",
+            json={"email": f"forger-{k}@example.org", "password": "guess-guess-1"},
+            environ_base={"REMOTE_ADDR": "10.0.0.2"},
+            headers={"X-Forwarded-For": f"192.0.2.{k}, 203.0.113.9"},
+        ).status_code
+        for k in range(5)
+    ]
+    assert statuses == [401, 401, 401, 401, 429]

@@ -15,6 +15,7 @@ from api.http.policy import current_account, policy
 from api.http.schemas.rounds import (
     ConstraintCreateSchema,
     ConstraintSchema,
+    CsvQuerySchema,
     IdempotencyHeaderSchema,
     PublishedRoundSchema,
     RematchRunSchema,
@@ -34,8 +35,8 @@ from api.services import (
     round_runs,
 )
 
-#: A CSV answer: UTF-8 text, a header row, cells that spreadsheets would run as formulas
-#: neutralised with a leading apostrophe.
+#: A CSV answer: UTF-8 text (with a byte order mark for `excel=true`), a header row,
+#: cells that spreadsheets would run as formulas neutralised with a leading apostrophe.
 CSV = {"type": "string", "description": "CSV text with a header row"}
 
 blp = Blueprint(
@@ -49,7 +50,7 @@ class Rounds(MethodView):
     @blp.response(200, RoundSchema(many=True))
     def get(self, program_id: int) -> Any:
         """List the program's rounds, newest first."""
-        return round_review.list_rounds(session(), current_account(), program_id)
+        return round_review.list_rounds(session(), current_account(), program_id, context.runners())
 
     @policy("coordinator")
     @blp.arguments(RoundStartSchema())
@@ -58,10 +59,16 @@ class Rounds(MethodView):
     def post(self, overrides: dict[str, Any], program_id: int) -> Any:
         """Start a matching round (runs in the background when a worker queue is set)."""
         db = session()
+        runners = context.runners()
         round_ = round_runs.start(
-            db, current_account(), program_id, overrides, max_round_size=context.max_round_size()
+            db,
+            current_account(),
+            program_id,
+            overrides,
+            max_round_size=context.max_round_size(),
+            runners=runners,
         )
-        round_runs.dispatch(db, round_.id, context.round_queue())
+        round_runs.dispatch(db, round_.id, runners.jobs, runners)
         db.refresh(round_)
         location = url_for("rounds.RoundItem", program_id=program_id, round_id=round_.id)
         return round_, {"Location": location}
@@ -73,7 +80,9 @@ class RoundItem(MethodView):
     @blp.response(200, RoundSchema)
     def get(self, program_id: int, round_id: int) -> Any:
         """Read a round: status, progress, statistics, failure detail."""
-        return round_review.get(session(), current_account(), program_id, round_id)
+        return round_review.get(
+            session(), current_account(), program_id, round_id, context.runners()
+        )
 
 
 @blp.route("/<int:program_id>/rounds/<int:round_id>/pairs")
@@ -99,8 +108,10 @@ class RoundPairsOldPath(MethodView):
         return round_review.list_pairs(session(), current_account(), program_id, round_id, query)
 
 
-def _csv(program_id: int, round_id: int) -> Response:
-    body = exports.round_pairs_csv(session(), current_account(), program_id, round_id)
+def _csv(query: dict[str, Any], program_id: int, round_id: int) -> Response:
+    body = exports.round_pairs_csv(
+        session(), current_account(), program_id, round_id, excel=query["excel"]
+    )
     return Response(
         body,
         mimetype="text/csv",
@@ -111,22 +122,24 @@ def _csv(program_id: int, round_id: int) -> Response:
 @blp.route("/<int:program_id>/rounds/<int:round_id>/pairs.csv")
 class RoundPairsCsv(MethodView):
     @policy("coordinator")
+    @blp.arguments(CsvQuerySchema(), location="query")
     @blp.response(200, CSV, content_type="text/csv")
     @blp.alt_response(409, problem("The round is queued, running or failed: no results yet"))
-    def get(self, program_id: int, round_id: int) -> Response:
-        """Export the round's pairs as CSV."""
-        return _csv(program_id, round_id)
+    def get(self, query: dict[str, Any], program_id: int, round_id: int) -> Response:
+        """Export the round's pairs as CSV, with both partners' contact emails."""
+        return _csv(query, program_id, round_id)
 
 
 @blp.route("/<int:program_id>/rounds/<int:round_id>/matches.csv")
 class RoundPairsCsvOldPath(MethodView):
     @policy("coordinator")
+    @blp.arguments(CsvQuerySchema(), location="query")
     @blp.response(200, CSV, content_type="text/csv")
     @blp.doc(deprecated=True)
     @blp.alt_response(409, problem("The round is queued, running or failed: no results yet"))
-    def get(self, program_id: int, round_id: int) -> Response:
+    def get(self, query: dict[str, Any], program_id: int, round_id: int) -> Response:
         """Export the round's pairs as CSV: use …/pairs.csv."""
-        return _csv(program_id, round_id)
+        return _csv(query, program_id, round_id)
 
 
 @blp.route("/<int:program_id>/rounds/<int:round_id>/unmatched")
@@ -153,7 +166,9 @@ class RoundReport(MethodView):
 class RoundDiscard(MethodView):
     @policy("coordinator")
     @blp.response(200, RoundSchema)
-    @blp.alt_response(409, problem("The round is published, discarded or still running"))
+    @blp.alt_response(
+        409, problem("The round is published or discarded, or running with a live runner")
+    )
     def post(self, program_id: int, round_id: int) -> Any:
         """Discard a round that will not be published."""
         return round_runs.discard(session(), current_account(), program_id, round_id)

@@ -133,6 +133,13 @@ class RoundSchema(Schema):
     error = fields.Dict(
         required=True, allow_none=True, metadata={"description": "Problem detail on failure"}
     )
+    attempts = fields.Integer(
+        required=True,
+        metadata={
+            "description": "Runs started: more than 1 when a runner was lost and the round "
+            "re-queued (at most ROUND_MAX_ATTEMPTS)"
+        },
+    )
     created_at = fields.DateTime(required=True)
     started_at = fields.DateTime(required=True, allow_none=True)
     finished_at = fields.DateTime(required=True, allow_none=True)
@@ -181,6 +188,16 @@ class RoundPairQuerySchema(Schema):
     offset = fields.Integer(load_default=0, validate=validate.Range(0, 10_000_000))
 
 
+class CsvQuerySchema(Schema):
+    excel = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "true: start with a UTF-8 byte order mark, so that Excel reads "
+            "names with accents right"
+        },
+    )
+
+
 class UnmatchedSchema(Schema):
     mentee = fields.Nested(PersonRefSchema, required=True)
     reason = fields.String(
@@ -218,7 +235,13 @@ class IdempotencyHeaderSchema(Schema):
 class RematchRunSchema(Schema):
     round_id = fields.Integer(required=True)
     night = fields.String(required=True, metadata={"description": "Date the rematch ran for"})
-    status = word(RoundStatus, metadata={"description": "proposed, published or discarded"})
+    status = word(
+        RoundStatus,
+        metadata={
+            "description": "proposed, published or discarded; failed: the program's rematch "
+            "did not run that night (summary.detail says why)"
+        },
+    )
     created_at = fields.DateTime(required=True)
     summary = fields.Dict(
         required=True,
