@@ -230,7 +230,15 @@ def accept(session: Session, account: Account, match_id: int) -> MatchView:
 
 
 def decline(session: Session, account: Account, match_id: int, reason: str | None) -> MatchView:
+    """Decline a proposal as the caller saw it.
+
+    The decline applies only while the match is in the status this request read: when
+    the partner accepted meanwhile (both answered at once), the decline is refused with
+    409 naming the new status, so the person reads what changed and answers again. Of an
+    accept and a decline racing, exactly one wins; the other is told what it lost to.
+    """
     match, side = access.match_side(session, account, match_id)
+    seen = match.status
     now = utcnow()
     try:
         status.change(
@@ -240,10 +248,17 @@ def decline(session: Session, account: Account, match_id: int, reason: str | Non
             "decline",
             at=now,
             values=_closing(now, side, reason or None),
-            where=(Match.expires_at > now,),
+            where=(Match.expires_at > now, Match.status == seen),
             actor=side,
         )
     except IllegalTransition as exc:
+        if exc.status != seen and exc.status in OPEN_MATCH_STATUSES:
+            session.rollback()
+            raise Conflict(
+                f"This match is {exc.status} now (it was {seen} when you answered: your "
+                "partner answered meanwhile); read it again before declining.",
+                current_status=exc.status,
+            ) from exc
         raise _refuse(session, match, exc, "only a proposal can be declined") from exc
     session.commit()
     return MatchView(match, side)

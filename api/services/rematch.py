@@ -21,7 +21,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from api.adapters.db import utcnow
+from api.adapters.db import lock_program_matches, utcnow
 from api.adapters.models import Account, CheckIn, Match, Program, Round
 from api.domain.settings import ProgramSettings
 from api.domain.vocabulary import (
@@ -194,6 +194,8 @@ def _rematch(
     session: Session, program_id: int, as_of: datetime, dry_run: bool, summary: Summary
 ) -> None:
     _lock(session, program_id)
+    # Its capacity check and matches serialise with a coordinator's publish.
+    lock_program_matches(session, program_id)
     program = session.get(Program, program_id)
     assert program is not None
     summary.program = program.name
