@@ -41,3 +41,7 @@ def minutes(hhmm: str) -> int:
     """`"HH:MM"` (00:00..24:00) to minutes after midnight; the caller checked the format."""
     hours, mins = hhmm.split(":")
     return int(hours) * 60 + int(mins)
+
+
+#: The largest id (and count) the database's integer columns hold.
+ID_MAX = 2**31 - 1

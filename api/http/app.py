@@ -9,7 +9,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from api import config as config_module
-from api.http import database, delivery, hooks, limits, openapi, pages, problems
+from api.http import bodies, database, delivery, hooks, limits, openapi, pages, problems
 from api.http.resources import (
     accounts,
     health,
@@ -40,7 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(config_module.load())
     if config:
         app.config.update(config)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    bodies.init_app(app)
 
     database.init_app(app)
     problems.init_app(app)
@@ -53,4 +53,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.blp)
     delivery.init_app(app)
     hooks.init_app(app)
+    bodies.check_media_types(app)
     return app

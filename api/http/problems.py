@@ -10,10 +10,11 @@ with a bare 500 problem.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, json
+from flask import Flask, Response, has_request_context, json, request
 from werkzeug.exceptions import HTTPException
 
 from api.domain.errors import IllegalTransition, RuleViolation
@@ -112,9 +113,14 @@ def from_api_error(error: ApiError) -> Response:
 
 
 def from_unexpected(error: Exception) -> Response:
-    # Log the type and traceback server-side; exception messages may carry user data,
-    # so only the class name goes into the log line itself.
-    log.error("unhandled %s", type(error).__name__, exc_info=error)
+    # One log line per unexpected error: its class, where it was raised and the route.
+    # No traceback (kilobytes per request a fuzzer can repeat) and no exception message
+    # (it may carry user data, such as a statement's parameters).
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
+    rule = request.url_rule.rule if has_request_context() and request.url_rule else "-"
+    method = request.method if has_request_context() else "-"
+    log.error("unhandled %s at %s (%s %s)", type(error).__name__, where, method, rule)
     return problem(
         500,
         "Internal server error",

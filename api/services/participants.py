@@ -15,6 +15,7 @@ from api.adapters.models import Account, Match, Participant, ParticipantTag, Pro
 from api.domain.errors import RuleViolation
 from api.domain.profiles import capacity_after_role_change
 from api.domain.settings import ProgramSettings
+from api.domain.values import ID_MAX
 from api.domain.vocabulary import LIVE_MATCH_STATUSES, Role
 from api.errors import NotFound
 from api.services import access
@@ -29,7 +30,10 @@ def _decode_cursor(cursor: str) -> int:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         if not raw.startswith("p"):
             raise ValueError(raw)
-        return int(raw[1:])
+        value = int(raw[1:])
+        if not 0 <= value <= ID_MAX:  # a forged cursor: the column cannot hold it
+            raise ValueError(raw)
+        return value
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise RuleViolation({"cursor": ["Not a cursor this API returned."]}) from exc
 

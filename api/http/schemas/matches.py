@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 
 from api.domain.vocabulary import Closer, MatchStatus, Side, Signal, values
+from api.http.schemas import fields
 from api.http.schemas.common import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, PersonRefSchema, word
 from api.http.schemas.profiles import NeedSchema, StrengthSchema, WindowSchema
 from api.http.schemas.rounds import ExplanationSchema

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates
+from marshmallow import Schema, ValidationError, post_load, pre_load, validate, validates
 
 from api.domain.values import TAG_RE
 from api.domain.vocabulary import ProgramRole, Role
+from api.http.schemas import fields
 from api.http.schemas.common import reject_fields, tag_field, unique, word
 from api.http.schemas.settings import (
     ProgramSettingsOutSchema,
