@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, has_request_context, json, request
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from api.domain.errors import IllegalTransition, RuleViolation
@@ -23,6 +24,15 @@ from api.errors import TYPE_PREFIX, ApiError
 log = logging.getLogger("peermatch.errors")
 
 PROBLEM_MIME = "application/problem+json"
+#: Errors that mean the database cannot be used now (not a fault of the request):
+#: connection refused or lost, a locked SQLite file past its busy timeout, no pooled
+#: connection left within the pool's timeout.
+DATABASE_UNREACHABLE: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+)
 
 
 def problem(
@@ -129,6 +139,25 @@ def from_unexpected(error: Exception) -> Response:
     )
 
 
+#: How long a client should wait before trying again while the database is away.
+RETRY_AFTER_SECONDS = 5
+
+
+def from_database_unreachable(error: Exception) -> Response:
+    # The database refused or dropped the connection (or the pool had none left): a
+    # passing state, so 503 with Retry-After, not a 500. One line, no message (it may
+    # carry the connection string or a statement's parameters).
+    cause = getattr(error, "orig", None) or error
+    log.error("database unavailable: %s", type(cause).__name__)
+    return problem(
+        503,
+        "Service unavailable",
+        "The database cannot be reached right now; try again shortly.",
+        slug="unavailable",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def from_rule_violation(error: RuleViolation) -> Response:
     return problem(
         422, "Validation failed", error.detail, slug="validation-error", errors=error.errors
@@ -150,6 +179,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(RuleViolation, from_rule_violation)
     app.register_error_handler(IllegalTransition, from_illegal_transition)
     app.register_error_handler(HTTPException, from_http_exception)
+    for unreachable in DATABASE_UNREACHABLE:
+        app.register_error_handler(unreachable, from_database_unreachable)
     app.register_error_handler(Exception, from_unexpected)
 
 
