@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, post_load, pre_load, validate, validates
 
-from api.domain.values import TAG_RE
+from api.domain.values import TAG_RE, join_code_weakness
 from api.domain.vocabulary import ProgramRole, Role
 from api.http.schemas import fields
 from api.http.schemas.common import reject_fields, tag_field, unique, word
@@ -16,7 +16,17 @@ from api.http.schemas.settings import (
     ProgramSettingsSchema,
 )
 
-JOIN_CODE = validate.Regexp(r"^[A-Za-z0-9-]{6,40}$", error="6 to 40 letters, digits or dashes.")
+
+def _strong_join_code(code: str) -> None:
+    weakness = join_code_weakness(code)
+    if weakness:
+        raise ValidationError(weakness)
+
+
+JOIN_CODE = [
+    validate.Regexp(r"^[A-Za-z0-9-]{6,40}$", error="6 to 40 letters, digits or dashes."),
+    _strong_join_code,
+]
 
 
 def _taxonomy_field(**kw: Any) -> fields.List:
