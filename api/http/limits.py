@@ -102,6 +102,8 @@ class LoginGuard:
         self.pair = f"{prefix}login-failures/{account}/{get_remote_address()}"
         self.account = f"{prefix}login-failures/{account}"
         self.enabled = bool(current_app.config.get("RATELIMIT_ENABLED", True))
+        if not self.enabled:
+            return  # (the limiter has no storage then)
         self.strategy = FixedWindowRateLimiter(limiter.storage)
         self.pair_limits = parse_many(str(_config("LOGIN_FAILURE_RATE_LIMIT")))
         self.account_limits = parse_many(str(_config("LOGIN_ACCOUNT_RATE_LIMIT")))

@@ -12,12 +12,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from api.adapters.db import utcnow
-from api.adapters.models import Account, CheckIn, Match, Participant, ParticipantTag
+from api.adapters.models import Account, CheckIn, Match, Participant, ParticipantTag, Round
+from api.domain import explanations
 from api.domain.errors import IllegalTransition
+from api.domain.settings import ProgramSettings
 from api.domain.vocabulary import (
     OPEN_MATCH_STATUSES,
     Closer,
@@ -58,6 +60,16 @@ class MatchView:
         return self.side
 
     @property
+    def close_reason(self) -> str | None:
+        # A partner's reason for declining or ending is for themselves and the program's
+        # coordinators, never shown to the other partner (the API says so where it is
+        # written); a coordinator's or the system's reason is shown to both.
+        closer = self.match.closed_by
+        if closer in (Side.MENTEE, Side.MENTOR) and closer != self.side:
+            return None
+        return self.match.close_reason
+
+    @property
     def partner(self) -> Participant:
         return self.match.mentor if self.side == Side.MENTEE else self.match.mentee
 
@@ -75,12 +87,21 @@ class MatchView:
         mentee, mentor = self.match.mentee, self.match.mentor
         needs = {t.tag for t in mentee.tag_list(TagKind.NEED)}
         strengths = {t.tag for t in mentor.tag_list(TagKind.STRENGTH)}
+        score, breakdown = partner_explanation(self.match)
         return Why(
-            score=self.match.score,
-            breakdown=self.match.breakdown,
+            score=score,
+            breakdown=breakdown,
             covered_needs=sorted(needs & strengths),
             shared_languages=sorted(set(mentee.languages) & set(mentor.languages)),
         )
+
+
+def partner_explanation(match: Match) -> tuple[float, dict[str, float]]:
+    """The score and breakdown a partner of `match` may see (api.domain.explanations)."""
+    session = object_session(match)
+    round_ = session.get(Round, match.round_id) if session is not None else None
+    weights = ProgramSettings.from_stored(round_.parameters if round_ else None).weights
+    return explanations.for_partner(match.breakdown, weights)
 
 
 def _accepted_at(match: Match, side: Side) -> datetime | None:
@@ -156,6 +177,8 @@ def my_matches(session: Session, account: Account) -> list[MatchView]:
     if expire_due(session, utcnow()):
         session.commit()
     matches = session.scalars(_MY_MATCHES, {"account_id": account.id}).all()
+    # The rounds' weights for the partners' explanations, in one query.
+    session.scalars(select(Round).where(Round.id.in_({m.round_id for m in matches}))).all()
     _load_tags(session, [p for m in matches for p in (m.mentee, m.mentor)])
     # The mentee and the mentor of a match are in the same program, so never both the caller.
     return [
