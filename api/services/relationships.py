@@ -7,6 +7,7 @@ partners answering at once never lose each other's answer.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,6 +51,8 @@ class MatchView:
 
     match: Match
     side: Side
+    #: The criterion weights of the match's round (loaded when not given).
+    weights: Mapping[str, float] | None = None
 
     def __getattr__(self, name: str) -> Any:
         # The match's own fields (id, status, timestamps ...), for the schema.
@@ -87,7 +90,7 @@ class MatchView:
         mentee, mentor = self.match.mentee, self.match.mentor
         needs = {t.tag for t in mentee.tag_list(TagKind.NEED)}
         strengths = {t.tag for t in mentor.tag_list(TagKind.STRENGTH)}
-        score, breakdown = partner_explanation(self.match)
+        score, breakdown = partner_explanation(self.match, self.weights)
         return Why(
             score=score,
             breakdown=breakdown,
@@ -96,11 +99,19 @@ class MatchView:
         )
 
 
-def partner_explanation(match: Match) -> tuple[float, dict[str, float]]:
-    """The score and breakdown a partner of `match` may see (api.domain.explanations)."""
-    session = object_session(match)
-    round_ = session.get(Round, match.round_id) if session is not None else None
-    weights = ProgramSettings.from_stored(round_.parameters if round_ else None).weights
+def partner_explanation(
+    match: Match, weights: Mapping[str, float] | None = None
+) -> tuple[float, dict[str, float]]:
+    """The score and breakdown a partner of `match` may see (api.domain.explanations),
+    with the weights of its round (read when not given)."""
+    if weights is None:
+        session = object_session(match)
+        parameters = (
+            session.scalar(select(Round.parameters).where(Round.id == match.round_id))
+            if session is not None
+            else None
+        )
+        weights = ProgramSettings.from_stored(parameters).weights
     return explanations.for_partner(match.breakdown, weights)
 
 
@@ -142,7 +153,8 @@ def expire_due(session: Session, now: datetime, program_id: int | None = None) -
 # their accounts joined (one row per match). Built once: constructing a statement costs
 # more than running a cached one.
 _MY_MATCHES = (
-    select(Match)
+    select(Match, Round.parameters)
+    .join(Round, Round.id == Match.round_id)
     .join(Participant, or_(Participant.id == Match.mentee_id, Participant.id == Match.mentor_id))
     .where(Participant.account_id == bindparam("account_id"))
     .options(
@@ -176,13 +188,18 @@ def _load_tags(session: Session, people: list[Participant]) -> None:
 def my_matches(session: Session, account: Account) -> list[MatchView]:
     if expire_due(session, utcnow()):
         session.commit()
-    matches = session.scalars(_MY_MATCHES, {"account_id": account.id}).all()
-    # The rounds' weights for the partners' explanations, in one query.
-    session.scalars(select(Round).where(Round.id.in_({m.round_id for m in matches}))).all()
+    # With each match, its round's parameters (the weights of the partners' explanations).
+    rows = session.execute(_MY_MATCHES, {"account_id": account.id}).all()
+    matches = [m for m, _ in rows]
+    weights = {m.id: ProgramSettings.from_stored(p).weights for m, p in rows}
     _load_tags(session, [p for m in matches for p in (m.mentee, m.mentor)])
     # The mentee and the mentor of a match are in the same program, so never both the caller.
     return [
-        MatchView(m, Side.MENTEE if m.mentee.account_id == account.id else Side.MENTOR)
+        MatchView(
+            m,
+            Side.MENTEE if m.mentee.account_id == account.id else Side.MENTOR,
+            weights[m.id],
+        )
         for m in matches
     ]
 
