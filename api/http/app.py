@@ -53,5 +53,4 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.blp)
     delivery.init_app(app)
     hooks.init_app(app)
-    bodies.check_media_types(app)
     return app

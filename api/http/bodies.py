@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 import flask_smorest
-from flask import Flask, current_app, request
+from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import UnsupportedMediaType
@@ -100,16 +100,12 @@ def _has_body() -> bool:
     return bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
 
 
-def _check_media_type() -> None:
-    if request.method not in WRITE_METHODS or not request.path.startswith("/api/"):
+def check_media_type(view: Any) -> None:
+    """415 when the request has a body of a type `view` does not take. Called by the
+    view's policy once the caller is known (401 / 403 / 404 come first)."""
+    if request.method not in WRITE_METHODS or not _has_body():
         return
-    if request.endpoint is None or not _has_body():
-        return
-    view = current_app.view_functions.get(request.endpoint)
-    handler = getattr(getattr(view, "view_class", None), request.method.lower(), None)
-    if handler is None:
-        return
-    wanted = accepted_types(handler)
+    wanted = accepted_types(view)
     if wanted is None:
         return
     mimetype = request.mimetype
@@ -124,8 +120,3 @@ def _check_media_type() -> None:
 def init_app(app: Flask) -> None:
     app.json = JSONProvider(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-
-
-def check_media_types(app: Flask) -> None:
-    """Refuse bodies of the wrong type (after the access log's timer has started)."""
-    app.before_request(_check_media_type)
