@@ -66,8 +66,23 @@ class Settings:
     LOGIN_RATE_LIMIT: str = field(
         default_factory=lambda: os.environ.get("LOGIN_RATE_LIMIT") or "10 per minute;100 per hour"
     )
+    #: Failed log-ins per (account, address); the account's own ceiling is much higher
+    #: and applies only to addresses that have failed on it.
+    LOGIN_FAILURE_RATE_LIMIT: str = field(
+        default_factory=lambda: (
+            os.environ.get("LOGIN_FAILURE_RATE_LIMIT") or "5 per minute;20 per hour"
+        )
+    )
     LOGIN_ACCOUNT_RATE_LIMIT: str = field(
-        default_factory=lambda: os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT") or "5 per minute"
+        default_factory=lambda: os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT") or "100 per hour"
+    )
+    JOIN_RATE_LIMIT: str = field(
+        default_factory=lambda: os.environ.get("JOIN_RATE_LIMIT") or "10 per minute;50 per hour"
+    )
+    JOIN_ACCOUNT_RATE_LIMIT: str = field(
+        default_factory=lambda: (
+            os.environ.get("JOIN_ACCOUNT_RATE_LIMIT") or "10 per minute;30 per hour"
+        )
     )
     REGISTER_RATE_LIMIT: str = field(
         default_factory=lambda: os.environ.get("REGISTER_RATE_LIMIT") or "5 per minute;50 per day"
@@ -157,6 +172,9 @@ class Settings:
             "RATELIMIT_HEADERS_ENABLED": True,
             "LOGIN_RATE_LIMIT": self.LOGIN_RATE_LIMIT,
             "LOGIN_ACCOUNT_RATE_LIMIT": self.LOGIN_ACCOUNT_RATE_LIMIT,
+            "LOGIN_FAILURE_RATE_LIMIT": self.LOGIN_FAILURE_RATE_LIMIT,
+            "JOIN_RATE_LIMIT": self.JOIN_RATE_LIMIT,
+            "JOIN_ACCOUNT_RATE_LIMIT": self.JOIN_ACCOUNT_RATE_LIMIT,
             "REGISTER_RATE_LIMIT": self.REGISTER_RATE_LIMIT,
             "MAX_ROUND_SIZE": self.MAX_ROUND_SIZE,
             "TRUSTED_PROXY_COUNT": self.TRUSTED_PROXY_COUNT,

@@ -86,6 +86,12 @@ def field_error(field: str, message: str) -> ValidationFailed:
     return ValidationFailed({field: [message]})
 
 
+class TooManyRequests(ApiError):
+    status = 429
+    title = "Too many requests"
+    slug = "too-many-requests"
+
+
 class Unavailable(ApiError):
     status = 503
     title = "Service unavailable"

@@ -45,7 +45,7 @@ PROGRAM: dict[str, Any] = {
         "at least an hour of weekly availability, and never sit in the same reporting line. "
         "All participants are fictional demo data."
     ),
-    "join_code": "DEMO-2026",
+    "join_code": "DEMO-2026-PEERS",
 }
 
 SETTINGS: dict[str, Any] = {

@@ -18,6 +18,7 @@ from sqlalchemy import (
     TypeDecorator,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -132,6 +133,21 @@ class Database:
         )
         # What `read()` connects with: an engine, or one open connection (the tests').
         self.reader: Engine | Connection = reader if reader is not None else engine
+        # SQLite: a transaction that reads first and writes later cannot wait for another
+        # writer (it fails at once with "database is locked", SQLite's deadlock rule), so
+        # sessions that will write take the write lock at BEGIN: writers queue behind
+        # each other (busy_timeout) and each sees what the one before it committed.
+        self._immediate: tuple[Engine, Callable[[], Session]] | None = None
+        if engine.dialect.name == "sqlite":
+            immediate = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+            self._immediate = (engine, sessionmaker(bind=immediate, expire_on_commit=False))
+
+    def writing_session(self) -> Session:
+        """A session for a unit of work that writes (on SQLite: BEGIN IMMEDIATE)."""
+        if self._immediate is not None and self._immediate[0] is self.engine:
+            return self._immediate[1]()
+        # Another engine was put in place (the tests' connection): its own sessions.
+        return self.session_factory()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -146,6 +162,25 @@ class Database:
         self.engine.dispose()
         if isinstance(self.reader, Engine) and self.reader is not self.engine:
             self.reader.dispose()
+
+
+#: pg_advisory_xact_lock's first key: the lock on the matches of one program.
+PROGRAM_MATCHES_LOCK = 0x70_6D_01
+
+
+def lock_program_matches(session: Session, program_id: int) -> None:
+    """Serialise, until the transaction ends, whoever checks a program's capacity and
+    creates its matches (a publish, a rematch): the second waits, then reads the first's.
+
+    PostgreSQL: a transaction-level advisory lock keyed by the program (other programs go
+    on in parallel). SQLite: one writer at a time already, as writing sessions begin
+    with BEGIN IMMEDIATE (`Database.writing_session`, the rematch's own BEGIN IMMEDIATE).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :program)"),
+            {"space": PROGRAM_MATCHES_LOCK, "program": program_id},
+        )
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -615,3 +615,15 @@ class NotificationSettings(Base):
     check_in_prompts: Mapped[bool] = mapped_column(Boolean, default=True)
     digests: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class LimitCounter(Base):
+    """A rate-limit counter shared by every worker when there is no Redis
+    (api.adapters.limit_counters): one fixed window per key."""
+
+    __tablename__ = "limit_counters"
+
+    key: Mapped[str] = mapped_column(String(600), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    #: Unix time (seconds) at which the window ends.
+    expires_at: Mapped[float] = mapped_column(Float, index=True)

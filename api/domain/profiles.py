@@ -99,6 +99,15 @@ def capacity(
     return None, {}
 
 
+def capacity_after_role_change(
+    current: int | None, live_load: int, settings: ProgramSettings
+) -> int:
+    """A mentor's capacity when a coordinator makes them one (again): the capacity they
+    have, else the program default, and never below the matches they carry now (a flip
+    mentor -> mentee -> mentor must not leave someone with more matches than capacity)."""
+    return max(settings.default_capacity if current is None else current, live_load)
+
+
 def self_reference_errors(own_email: str, profile: Mapping[str, Any]) -> Errors:
     errors: Errors = {}
     if profile.get("manager_email") and profile["manager_email"] == own_email:

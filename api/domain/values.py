@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import zoneinfo
 from functools import lru_cache
@@ -41,3 +42,30 @@ def minutes(hhmm: str) -> int:
     """`"HH:MM"` (00:00..24:00) to minutes after midnight; the caller checked the format."""
     hours, mins = hhmm.split(":")
     return int(hours) * 60 + int(mins)
+
+
+#: The largest id (and count) the database's integer columns hold.
+ID_MAX = 2**31 - 1
+
+
+def join_code_weakness(code: str) -> str | None:
+    """Why an admin-chosen join code is too easy to guess (None: strong enough).
+
+    A join code is the one secret that lets an account into a program, so it must hold
+    against guessing even where the rate limits are generous: at least 10 letters or
+    digits (dashes do not count), at least 6 different ones, and an estimated strength
+    of 48 bits (the generated codes: 10 of 32 symbols, 50 bits).
+    """
+    symbols = [c for c in code if c.isalnum()]
+    if len(symbols) < 10:
+        return "Use at least 10 letters or digits (dashes do not count)."
+    if len(set(symbols)) < 6:
+        return "Use at least 6 different letters or digits."
+    alphabet = (
+        10 * any(c.isdigit() for c in symbols)
+        + 26 * any(c.isupper() for c in symbols)
+        + 26 * any(c.islower() for c in symbols)
+    )
+    if len(symbols) * math.log2(alphabet) < 48:
+        return "Too easy to guess: mix letters and digits, or make it longer."
+    return None

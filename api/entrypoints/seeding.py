@@ -25,7 +25,7 @@ from api.services import profile_writes
 
 DEMO_PASSWORD = "peermatch-demo"
 COORDINATOR_EMAIL = "coordinator@example.org"
-DEMO_JOIN_CODE = "DEMO-2026"
+DEMO_JOIN_CODE = "DEMO-2026-PEERS"
 
 
 class SeedError(Exception):

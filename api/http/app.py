@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from api import config as config_module
-from api.http import console, database, delivery, hooks, limits, openapi, pages, problems
+from api.http import bodies, console, database, delivery, hooks, limits, openapi, pages, problems
 from api.http.resources import (
     accounts,
     health,
@@ -42,7 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(config_module.load())
     if config:
         app.config.update(config)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    bodies.init_app(app)
 
     database.init_app(app)
     problems.init_app(app)

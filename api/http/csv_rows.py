@@ -15,11 +15,12 @@ import csv
 import io
 from typing import Any
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError
 
 from api.domain.vocabulary import ParticipantStatus, Role, values
 from api.errors import ValidationFailed
 from api.http.problems import flatten_messages
+from api.http.schemas import fields
 from api.http.schemas.profiles import ProfileSchema
 from api.services import csv_import
 from api.services.csv_import import ImportRow

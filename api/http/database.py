@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -28,7 +28,9 @@ def database(app: Flask | None = None) -> Database:
 def session() -> Session:
     """The session of the current request (or app context), created on first use."""
     if "db_session" not in g:
-        g.db_session = database().session_factory()
+        db = database()
+        writes = has_request_context() and request.method not in SAFE_METHODS
+        g.db_session = db.writing_session() if writes else db.session_factory()
     s: Session = g.db_session
     return s
 

@@ -17,6 +17,7 @@ from api.adapters.hashing import token_hash
 from api.adapters.models import Account, Participant, Token
 from api.errors import Forbidden, Unauthorized
 from api.http import database as db
+from api.http.bodies import check_media_type
 from api.services import access
 from api.services.access import CALLER_PARTICIPATION, PROFILE_LOADERS
 from api.services.profile_views import OWN_VIEW
@@ -205,6 +206,7 @@ def policy(name: str, *, database: bool = True) -> Callable[[F], F]:
                 account, token = _load_token(kwargs["program_id"] if name == "owner" else None)
                 g.account, g.token, g.account_id = account, token, account.id
                 _enforce(name, account, kwargs)
+            check_media_type(view)
             return view(*args, **kwargs)
 
         wrapper._policy = name  # type: ignore[attr-defined]

@@ -10,10 +10,12 @@ with a bare 500 problem.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, json
+from flask import Flask, Response, has_request_context, json, request
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from api.domain.errors import IllegalTransition, RuleViolation
@@ -22,6 +24,15 @@ from api.errors import TYPE_PREFIX, ApiError
 log = logging.getLogger("peermatch.errors")
 
 PROBLEM_MIME = "application/problem+json"
+#: Errors that mean the database cannot be used now (not a fault of the request):
+#: connection refused or lost, a locked SQLite file past its busy timeout, no pooled
+#: connection left within the pool's timeout.
+DATABASE_UNREACHABLE: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+)
 
 
 def problem(
@@ -112,14 +123,38 @@ def from_api_error(error: ApiError) -> Response:
 
 
 def from_unexpected(error: Exception) -> Response:
-    # Log the type and traceback server-side; exception messages may carry user data,
-    # so only the class name goes into the log line itself.
-    log.error("unhandled %s", type(error).__name__, exc_info=error)
+    # One log line per unexpected error: its class, where it was raised and the route.
+    # No traceback (kilobytes per request a fuzzer can repeat) and no exception message
+    # (it may carry user data, such as a statement's parameters).
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
+    rule = request.url_rule.rule if has_request_context() and request.url_rule else "-"
+    method = request.method if has_request_context() else "-"
+    log.error("unhandled %s at %s (%s %s)", type(error).__name__, where, method, rule)
     return problem(
         500,
         "Internal server error",
         "The server failed to handle this request; the failure has been logged.",
         slug="internal-error",
+    )
+
+
+#: How long a client should wait before trying again while the database is away.
+RETRY_AFTER_SECONDS = 5
+
+
+def from_database_unreachable(error: Exception) -> Response:
+    # The database refused or dropped the connection (or the pool had none left): a
+    # passing state, so 503 with Retry-After, not a 500. One line, no message (it may
+    # carry the connection string or a statement's parameters).
+    cause = getattr(error, "orig", None) or error
+    log.error("database unavailable: %s", type(cause).__name__)
+    return problem(
+        503,
+        "Service unavailable",
+        "The database cannot be reached right now; try again shortly.",
+        slug="unavailable",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 
@@ -144,6 +179,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(RuleViolation, from_rule_violation)
     app.register_error_handler(IllegalTransition, from_illegal_transition)
     app.register_error_handler(HTTPException, from_http_exception)
+    for unreachable in DATABASE_UNREACHABLE:
+        app.register_error_handler(unreachable, from_database_unreachable)
     app.register_error_handler(Exception, from_unexpected)
 
 

@@ -27,10 +27,11 @@ from sqlalchemy.orm import Session, selectinload
 from api.adapters.db import utcnow
 from api.adapters.models import Account, Participant, Program
 from api.domain.errors import RuleViolation
+from api.domain.profiles import capacity_after_role_change
 from api.domain.settings import ProgramSettings
 from api.domain.vocabulary import MENTOR_ROLES
 from api.errors import ApiError, ValidationFailed
-from api.services import access, invitations, outbox, profile_writes
+from api.services import access, invitations, outbox, participants, profile_writes
 
 MAX_ROWS = 5000
 
@@ -145,7 +146,7 @@ def _import_row(
     target = known.get(row.email)
     participant = enrolled.get(target.id) if target is not None else None
     if participant is not None:
-        return _update_owned(participant, settings, row, summary)
+        return _update_owned(session, participant, settings, row, summary)
     if target is not None:
         # Somebody with an account of their own: asked, never enrolled by somebody else.
         summary.created += 1
@@ -179,7 +180,11 @@ def _import_row(
 
 
 def _update_owned(
-    participant: Participant, settings: ProgramSettings, row: ImportRow, summary: ImportSummary
+    session: Session,
+    participant: Participant,
+    settings: ProgramSettings,
+    row: ImportRow,
+    summary: ImportSummary,
 ) -> dict[str, list[str]] | None:
     """Only what coordinators own; what the person wrote stays as they wrote it."""
     wanted: dict[str, Any] = dict(row.owned)
@@ -188,8 +193,10 @@ def _update_owned(
     role = wanted.get("role", participant.role)
     capacity = wanted.get("capacity", participant.capacity)
     if role in MENTOR_ROLES:
-        if capacity is None:
-            capacity = settings.default_capacity
+        if capacity is None or role != participant.role:
+            # Made a mentor (again): never below the matches they carry now.
+            load = participants.mentor_load(session, participant.id)
+            capacity = capacity_after_role_change(capacity, load, settings)
         if capacity > settings.max_capacity:
             return {"capacity": [f"Must be at most the program maximum {settings.max_capacity}."]}
     elif "capacity" in row.owned:

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 import pycountry
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from api.adapters import templates
 from api.adapters.mail import Attachment
@@ -41,7 +41,7 @@ from api.adapters.models import (
     Program,
     Round,
 )
-from api.domain import meeting
+from api.domain import explanations, meeting
 from api.domain.settings import ProgramSettings
 from api.domain.vocabulary import (
     LIVE_MATCH_STATUSES,
@@ -141,8 +141,12 @@ def _why(match: Match) -> dict[str, Any]:
     needs = {t.tag for t in match.mentee.tag_list(TagKind.NEED)}
     strengths = {t.tag for t in match.mentor.tag_list(TagKind.STRENGTH)}
     shared = sorted(set(match.mentee.languages or []) & set(match.mentor.languages or []))
+    # The score a partner may see: without the special-category criterion.
+    round_ = object_session(match).get(Round, match.round_id)  # type: ignore[union-attr]
+    weights = ProgramSettings.from_stored(round_.parameters if round_ else None).weights
+    score, _breakdown = explanations.for_partner(match.breakdown, weights)
     return {
-        "score_percent": round(100 * match.score),
+        "score_percent": round(100 * score),
         "covered_needs": sorted(needs & strengths),
         "shared_languages": [_language(c) for c in shared],
     }

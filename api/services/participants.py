@@ -7,14 +7,16 @@ import binascii
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from api.adapters.db import utcnow
-from api.adapters.models import Account, Participant, ParticipantTag, Program
+from api.adapters.models import Account, Match, Participant, ParticipantTag, Program
 from api.domain.errors import RuleViolation
+from api.domain.profiles import capacity_after_role_change
 from api.domain.settings import ProgramSettings
-from api.domain.vocabulary import Role
+from api.domain.values import ID_MAX
+from api.domain.vocabulary import LIVE_MATCH_STATUSES, Role
 from api.errors import NotFound
 from api.services import access
 
@@ -28,7 +30,10 @@ def _decode_cursor(cursor: str) -> int:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         if not raw.startswith("p"):
             raise ValueError(raw)
-        return int(raw[1:])
+        value = int(raw[1:])
+        if not 0 <= value <= ID_MAX:  # a forged cursor: the column cannot hold it
+            raise ValueError(raw)
+        return value
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise RuleViolation({"cursor": ["Not a cursor this API returned."]}) from exc
 
@@ -75,6 +80,18 @@ def list_for_coordinator(
     return Page(rows[:limit], next_cursor)
 
 
+def mentor_load(session: Session, participant_id: int) -> int:
+    """The live matches (proposed, accepted, active) a participant carries as mentor."""
+    return (
+        session.scalar(
+            select(func.count(Match.id)).where(
+                Match.mentor_id == participant_id, Match.status.in_(LIVE_MATCH_STATUSES)
+            )
+        )
+        or 0
+    )
+
+
 def in_program(session: Session, program: Program, participant_id: int) -> Participant:
     participant = session.get(Participant, participant_id)
     if participant is None or participant.program_id != program.id:
@@ -100,8 +117,12 @@ def update_by_coordinator(
     participant = in_program(session, program, participant_id)
     if "role" in data and data["role"] != participant.role:
         participant.role = data["role"]
-        if participant.is_mentor and participant.capacity is None:
-            participant.capacity = ProgramSettings.from_stored(program.settings).default_capacity
+        if participant.is_mentor:
+            participant.capacity = capacity_after_role_change(
+                participant.capacity,
+                mentor_load(session, participant.id),
+                ProgramSettings.from_stored(program.settings),
+            )
         if not participant.is_mentor:
             participant.capacity = None
     if "status" in data:

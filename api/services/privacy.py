@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Text, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from api.adapters.db import utcnow
@@ -107,7 +107,7 @@ def erase(session: Session, account: Account, password: str) -> None:
         _close_relationships(session, ids, now)
         _clear_participations(session, participants, now)
         _scrub_rounds(session, program_ids, set(ids))
-    _forget_email(session, old_email, program_ids)
+    _forget_email(session, old_email)
     session.execute(delete(Token).where(Token.account_id == account.id))
     session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.account_id == account.id))
     # Nothing more goes to this person: unsent messages, links and settings go.
@@ -192,15 +192,21 @@ def _clear_participations(
         p.updated_at = now
 
 
-def _forget_email(session: Session, email: str, program_ids: set[int]) -> None:
-    """Other people's profiles may name this person by email."""
-    for other in session.scalars(select(Participant).where(Participant.manager_email == email)):
-        other.manager_email = None
+def _forget_email(session: Session, email: str) -> None:
+    """Other people's profiles may name this person by email, in any program (one may
+    name as manager or preferred partner someone who is not in their program)."""
+    wanted = email.strip().lower()
     for other in session.scalars(
-        select(Participant).where(Participant.program_id.in_(program_ids))
+        select(Participant).where(func.lower(Participant.manager_email) == wanted)
     ):
-        if email in (other.preferred_partners or []):
-            other.preferred_partners = [e for e in other.preferred_partners if e != email]
+        other.manager_email = None
+    # The JSON list's text holds the address (a coarse filter the database can apply on
+    # every backend); the exact comparison follows.
+    named = func.lower(cast(Participant.preferred_partners, Text)).contains(wanted)
+    for other in session.scalars(select(Participant).where(named)):
+        kept = [e for e in other.preferred_partners or [] if str(e).strip().lower() != wanted]
+        if kept != list(other.preferred_partners or []):
+            other.preferred_partners = kept
 
 
 def _match_ids(session: Session, participant_ids: list[int]) -> list[int]:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from api.adapters.db import utcnow
 from api.adapters.models import Account, CheckIn, Match, Participant
 from api.domain.errors import IllegalTransition, RuleViolation
+from api.domain.values import ID_MAX
 from api.domain.vocabulary import Closer, Health
 from api.errors import Conflict, NotFound
 from api.services import access, relationship_health, status
@@ -63,7 +64,10 @@ def _decode_cursor(cursor: str) -> int:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         if not raw.startswith("m") or not raw[1:].isdigit() or len(raw) > 12:
             raise ValueError(raw)
-        return int(raw[1:])
+        value = int(raw[1:])
+        if not 0 <= value <= ID_MAX:  # a forged cursor: the column cannot hold it
+            raise ValueError(raw)
+        return value
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise RuleViolation({"cursor": ["Not a cursor this API returned."]}) from exc
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 import matcher
-from api.adapters.db import utcnow
+from api.adapters.db import lock_program_matches, utcnow
 from api.adapters.models import Account, Match, Program, Round, RoundPair
 from api.domain.errors import IllegalTransition
 from api.domain.settings import ProgramSettings
@@ -73,6 +73,9 @@ def publish(
 
 
 def _publish(session: Session, round_: Round) -> int:
+    # Two rounds of one program published at once: the second waits here and then sees
+    # the first's matches in the mentors' loads (its pairs stale: 409), never overfills.
+    lock_program_matches(session, round_.program_id)
     now = utcnow()
     # The conditional update is the lock: of two concurrent publishes, one changes the row
     # and the other finds it no longer `proposed` (PostgreSQL waits on the row lock first).

@@ -7,12 +7,13 @@ partners answering at once never lose each other's answer.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from api.adapters.db import utcnow
@@ -24,8 +25,11 @@ from api.adapters.models import (
     Match,
     Participant,
     ParticipantTag,
+    Round,
 )
+from api.domain import explanations
 from api.domain.errors import IllegalTransition
+from api.domain.settings import ProgramSettings
 from api.domain.vocabulary import (
     OPEN_MATCH_STATUSES,
     Closer,
@@ -65,6 +69,8 @@ class MatchView:
 
     match: Match
     side: Side
+    #: The criterion weights of the match's round (loaded when not given).
+    weights: Mapping[str, float] | None = None
 
     def __getattr__(self, name: str) -> Any:
         # The match's own fields (id, status, timestamps ...), for the schema.
@@ -73,6 +79,16 @@ class MatchView:
     @property
     def my_side(self) -> Side:
         return self.side
+
+    @property
+    def close_reason(self) -> str | None:
+        # A partner's reason for declining or ending is for themselves and the program's
+        # coordinators, never shown to the other partner (the API says so where it is
+        # written); a coordinator's or the system's reason is shown to both.
+        closer = self.match.closed_by
+        if closer in (Side.MENTEE, Side.MENTOR) and closer != self.side:
+            return None
+        return self.match.close_reason
 
     @property
     def partner(self) -> Participant:
@@ -113,12 +129,29 @@ class MatchView:
         mentee, mentor = self.match.mentee, self.match.mentor
         needs = {t.tag for t in mentee.tag_list(TagKind.NEED)}
         strengths = {t.tag for t in mentor.tag_list(TagKind.STRENGTH)}
+        score, breakdown = partner_explanation(self.match, self.weights)
         return Why(
-            score=self.match.score,
-            breakdown=self.match.breakdown,
+            score=score,
+            breakdown=breakdown,
             covered_needs=sorted(needs & strengths),
             shared_languages=sorted(set(mentee.languages) & set(mentor.languages)),
         )
+
+
+def partner_explanation(
+    match: Match, weights: Mapping[str, float] | None = None
+) -> tuple[float, dict[str, float]]:
+    """The score and breakdown a partner of `match` may see (api.domain.explanations),
+    with the weights of its round (read when not given)."""
+    if weights is None:
+        session = object_session(match)
+        parameters = (
+            session.scalar(select(Round.parameters).where(Round.id == match.round_id))
+            if session is not None
+            else None
+        )
+        weights = ProgramSettings.from_stored(parameters).weights
+    return explanations.for_partner(match.breakdown, weights)
 
 
 def _accepted_at(match: Match, side: Side) -> datetime | None:
@@ -159,7 +192,8 @@ def expire_due(session: Session, now: datetime, program_id: int | None = None) -
 # their accounts joined (one row per match). Built once: constructing a statement costs
 # more than running a cached one.
 _MY_MATCHES = (
-    select(Match)
+    select(Match, Round.parameters)
+    .join(Round, Round.id == Match.round_id)
     .join(Participant, or_(Participant.id == Match.mentee_id, Participant.id == Match.mentor_id))
     .where(Participant.account_id == bindparam("account_id"))
     .options(
@@ -220,12 +254,19 @@ def _load_health(session: Session, matches: list[Match]) -> None:
 def my_matches(session: Session, account: Account) -> list[MatchView]:
     if expire_due(session, utcnow()):
         session.commit()
-    matches = session.scalars(_MY_MATCHES, {"account_id": account.id}).all()
+    # With each match, its round's parameters (the weights of the partners' explanations).
+    rows = session.execute(_MY_MATCHES, {"account_id": account.id}).all()
+    matches = [m for m, _ in rows]
+    weights = {m.id: ProgramSettings.from_stored(p).weights for m, p in rows}
     _load_tags(session, [p for m in matches for p in (m.mentee, m.mentor)])
     _load_health(session, list(matches))
     # The mentee and the mentor of a match are in the same program, so never both the caller.
     return [
-        MatchView(m, Side.MENTEE if m.mentee.account_id == account.id else Side.MENTOR)
+        MatchView(
+            m,
+            Side.MENTEE if m.mentee.account_id == account.id else Side.MENTOR,
+            weights[m.id],
+        )
         for m in matches
     ]
 
@@ -296,7 +337,15 @@ def accept(session: Session, account: Account, match_id: int) -> MatchView:
 
 
 def decline(session: Session, account: Account, match_id: int, reason: str | None) -> MatchView:
+    """Decline a proposal as the caller saw it.
+
+    The decline applies only while the match is in the status this request read: when
+    the partner accepted meanwhile (both answered at once), the decline is refused with
+    409 naming the new status, so the person reads what changed and answers again. Of an
+    accept and a decline racing, exactly one wins; the other is told what it lost to.
+    """
     match, side = access.match_side(session, account, match_id)
+    seen = match.status
     now = utcnow()
     try:
         status.change(
@@ -306,10 +355,17 @@ def decline(session: Session, account: Account, match_id: int, reason: str | Non
             "decline",
             at=now,
             values=_closing(now, side, reason or None),
-            where=(Match.expires_at > now,),
+            where=(Match.expires_at > now, Match.status == seen),
             actor=side,
         )
     except IllegalTransition as exc:
+        if exc.status != seen and exc.status in OPEN_MATCH_STATUSES:
+            session.rollback()
+            raise Conflict(
+                f"This match is {exc.status} now (it was {seen} when you answered: your "
+                "partner answered meanwhile); read it again before declining.",
+                current_status=exc.status,
+            ) from exc
         raise _refuse(session, match, exc, "only a proposal can be declined") from exc
     session.commit()
     return MatchView(match, side)

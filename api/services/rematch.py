@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 import matcher
-from api.adapters.db import utcnow
+from api.adapters.db import lock_program_matches, utcnow
 from api.adapters.models import Account, CheckIn, Match, Participant, Program, Round
 from api.domain.settings import ProgramSettings
 from api.domain.vocabulary import (
@@ -300,6 +300,8 @@ def _rematch(
     session: Session, program_id: int, as_of: datetime, dry_run: bool, summary: Summary
 ) -> None:
     _lock(session, program_id)
+    # Its capacity check and matches serialise with a coordinator's publish.
+    lock_program_matches(session, program_id)
     program = session.get(Program, program_id)
     assert program is not None
     summary.program = program.name

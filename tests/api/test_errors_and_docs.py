@@ -49,7 +49,11 @@ def test_an_unexpected_exception_is_a_500_problem_without_traceback(app, client,
     body = assert_problem(r, 500)
     assert "secret-internal-detail" not in r.get_data(as_text=True)
     assert body["type"] == "urn:peermatch:problem:internal-error"
-    assert any(rec.exc_info for rec in caplog.records)  # logged server-side
+    # Logged server-side as one line: the class, where it was raised, the route.
+    (record,) = caplog.records
+    assert record.exc_info is None and "secret-internal-detail" not in record.getMessage()
+    assert "RuntimeError" in record.getMessage() and "/boom" in record.getMessage()
+    assert "test_errors_and_docs.py:" in record.getMessage()
 
 
 def test_a_forbidden_action_is_a_403_problem(client, new_user):

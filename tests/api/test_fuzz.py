@@ -22,6 +22,7 @@ from schemathesis.checks import (
 from schemathesis.generation import GenerationMode
 
 from tests.api.conftest import PASSWORD
+from tests.api.hostile import HUGE, NUL, SURROGATE
 
 CHECKS = [
     not_a_server_error,
@@ -59,6 +60,41 @@ def _runner(operation, mode, headers, record):
     return run
 
 
+def _deep(depth: int) -> list:
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def _hostile_cases(operation, world):
+    """Explicit examples for every operation with a JSON body: the hostile inputs of
+    issue 16 (tests/api/hostile.py), with the world's ids in the path."""
+    if not any(body.media_type == "application/json" for body in operation.body):
+        return []
+    ids = {
+        "program_id": world["program"]["id"],
+        "round_id": world["round_id"],
+        "participant_id": world["people"]["owner"]["participant_id"],
+        "account_id": world["people"]["coordinator"]["id"],
+        "match_id": 1,
+        "constraint_id": 1,
+    }
+    path = {p.name: ids.get(p.name, 1) for p in operation.path_parameters}
+    bodies = [
+        ("application/json", _deep(200)),  # nested past the parser's limit (1,000: tests)
+        ("application/json", {"reason": NUL, "email": NUL, "display_name": SURROGATE}),
+        ("application/json", {"bio": NUL, "join_code": SURROGATE, "text_version": NUL}),
+        ("application/json", {"rating": HUGE, "capacity": HUGE, "mentee_id": HUGE}),
+        ("application/json", "a string, not an object"),
+        ("text/plain", "reason=I changed my mind"),
+    ]
+    return [
+        operation.Case(path_parameters=path, body=body, media_type=media_type)
+        for media_type, body in bodies
+    ]
+
+
 @pytest.mark.parametrize("caller", ["coordinator", "owner"])
 def test_the_api_holds_against_its_own_document(app, client, world, caller):
     """As a coordinator and as a participant: every answer is documented (status, content
@@ -80,6 +116,24 @@ def test_the_api_holds_against_its_own_document(app, client, world, caller):
         if op.label != "GET /readyz"
     ]
     for operation in operations:
+        # The explicit examples: hostile bodies, each checked like a generated case.
+        login = {"email": coordinator["email"], "password": PASSWORD}
+        token = client.post("/api/v1/tokens", json=login).json["token"]
+        for case in _hostile_cases(operation, world):
+            response = case.call(headers={"Authorization": f"Bearer {token}"})
+            try:
+                case.validate_response(
+                    response, checks=[not_a_server_error, status_code_conformance]
+                )
+            except (Exception, BaseExceptionGroup) as exc:
+                record(
+                    operation.label,
+                    response.status_code,
+                    f"{operation.label} (hostile): {exc}"[:600],
+                )
+            else:
+                record(operation.label, response.status_code, None)
+            assert response.status_code < 500 and "Traceback" not in response.text
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             label = operation.label
             # A fresh token per run: a generated DELETE /tokens/current revokes its own.

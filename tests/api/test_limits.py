@@ -23,7 +23,10 @@ def limited_app(engine, session_factory, **config):
             "RATELIMIT_STORAGE_URI": "memory://",
             "LOGIN_RATE_LIMIT": "4 per minute",
             "LOGIN_ACCOUNT_RATE_LIMIT": "3 per minute",
+            "LOGIN_FAILURE_RATE_LIMIT": "3 per minute",
             "REGISTER_RATE_LIMIT": "2 per minute",
+            "JOIN_RATE_LIMIT": "3 per minute",
+            "JOIN_ACCOUNT_RATE_LIMIT": "2 per minute",
         }
         | config
     )
@@ -156,3 +159,42 @@ def test_only_the_trusted_hops_count_a_client_cannot_forge_an_address(engine, se
         for k in range(5)
     ]
     assert statuses == [401, 401, 401, 401, 429]
+
+
+def test_join_code_guesses_are_limited_per_account_and_per_address(engine, session_factory):
+    client = limited_app(engine, session_factory).test_client()
+
+    def person(n):
+        email = f"joiner{n}-{uuid.uuid4().hex[:6]}@example.org"
+        body = {"email": email, "password": PASSWORD, "display_name": "J"}
+        assert client.post("/api/v1/accounts", json=body).status_code == 201
+        login = {"email": email, "password": PASSWORD}
+        token = client.post("/api/v1/tokens", json=login).json["token"]
+        return {"Authorization": f"Bearer {token}"}
+
+    def guess(headers, code="GUESS-12345"):
+        return client.post(
+            "/api/v1/programs/join", json={"join_code": code, "role": "mentee"}, headers=headers
+        )
+
+    first, second = person(1), person(2)
+    assert [guess(first).status_code for _ in range(2)] == [422, 422]
+    assert_problem(guess(first), 429)  # the account's 2 a minute
+    assert guess(second).status_code == 422  # another account, the address's third
+    r = guess(second)
+    assert_problem(r, 429)  # the address's 3 a minute
+    assert "Retry-After" in r.headers
+
+
+def test_admin_chosen_join_codes_must_be_hard_to_guess(client, program, admin):
+    path = f"/api/v1/programs/{program['id']}"
+    for weak in ("abc123", "AAAAAAAAAAAA", "2026-2026-2026", "1234567890"):
+        assert_problem(
+            client.patch(path, json={"join_code": weak}, headers=admin["headers"]), 422, "join_code"
+        )
+        body = {"name": "X", "slug": f"x-{uuid.uuid4().hex[:6]}", "join_code": weak}
+        assert_problem(
+            client.post("/api/v1/programs", json=body, headers=admin["headers"]), 422, "join_code"
+        )
+    r = client.patch(path, json={"join_code": "SPRING-COHORT-26"}, headers=admin["headers"])
+    assert r.status_code == 200 and r.json["join_code"] == "SPRING-COHORT-26"

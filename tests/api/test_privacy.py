@@ -307,3 +307,32 @@ def test_no_sensitive_marker_reaches_the_outbox_the_sent_mail_or_the_logs(
     }
     print(f"\nmessages: {len(rows)} ({', '.join(sorted(kinds))}); marker hits: {hits}")
     assert hits == {"outbox": [], "mail": [], "logs": []}
+
+
+def test_erasure_removes_the_email_from_other_peoples_profiles_in_every_program(
+    client, make_program, join, mentee_profile
+):
+    here, elsewhere = make_program(), make_program()
+    leaving = join(here, "mentee", mentee_profile)
+    friend = join(here, "mentee", mentee_profile)
+    stranger = join(elsewhere, "mentee", mentee_profile)  # never in the leaver's program
+    email = leaving["email"]
+    for person, program in ((friend, here), (stranger, elsewhere)):
+        r = client.patch(
+            f"/api/v1/programs/{program['id']}/profile",
+            json={
+                "manager_email": email.upper(),
+                "preferred_partners": [email, "someone-else@example.org"],
+            },
+            headers=person["headers"],
+        )
+        assert r.status_code == 200, r.json
+    r = client.delete("/api/v1/me", json={"password": PASSWORD}, headers=leaving["headers"])
+    assert r.status_code == 204
+    for person, program in ((friend, here), (stranger, elsewhere)):
+        body = client.get(
+            f"/api/v1/programs/{program['id']}/profile", headers=person["headers"]
+        ).json
+        profile = body.get("profile", body)
+        assert profile["manager_email"] is None, profile
+        assert profile["preferred_partners"] == ["someone-else@example.org"], profile

@@ -215,3 +215,21 @@ def test_appointing_an_unknown_email_invites_them_to_set_a_password(
     # No usable password until they follow the link.
     r = client.post("/api/v1/tokens", json={"email": "nobody@example.org", "password": "x" * 12})
     assert_problem(r, 401)
+
+
+def test_a_settings_patch_that_would_make_every_round_fail_is_refused(
+    client, program, coordinator, join, mentee_profile, mentor_profile
+):
+    path = f"/api/v1/programs/{program['id']}"
+    all_zero = {criterion: 0 for criterion in program["settings"]["weights"]}
+    for weights in ({}, all_zero, {"needs": 0}):
+        r = client.patch(
+            path, json={"settings": {"weights": weights}}, headers=coordinator["headers"]
+        )
+        assert_problem(r, 422, "settings.weights")
+    # Nothing changed: a round still runs with the weights the program had.
+    assert client.get(path, headers=coordinator["headers"]).json["settings"] == program["settings"]
+    join(program, "mentee", mentee_profile)
+    join(program, "mentor", mentor_profile)
+    r = client.post(f"{path}/rounds", json={}, headers=coordinator["headers"])
+    assert r.status_code == 202 and r.json["status"] == "proposed", r.json

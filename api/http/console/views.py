@@ -33,7 +33,7 @@ from api.http import context, csv_rows, limits
 from api.http.console import charts, text
 from api.http.console.base import TOKEN_KEY, blp, console_policy, page
 from api.http.database import session
-from api.http.limits import limiter, login_account_limit, login_limit
+from api.http.limits import limiter, login_limit
 from api.http.policy import current_account, current_token
 from api.http.problems import flatten_messages
 from api.http.schemas.matches import CoordinatorCloseSchema
@@ -95,14 +95,14 @@ def login_form() -> Response:
 @blp.post("/login")
 @console_policy("anonymous")
 @limiter.shared_limit(login_limit, scope=limits.LOGIN_SCOPE)
-@limiter.shared_limit(
-    login_account_limit, scope=limits.LOGIN_ACCOUNT_SCOPE, key_func=limits.login_key
-)
 def login() -> Response:
-    """Log in with email and password: the same accounts as the API's tokens."""
+    """Log in with email and password: the same accounts, limits and failure counting
+    as the API's tokens."""
     email = (request.form.get("email") or "").strip()[:254]
     password = (request.form.get("password") or "")[:1024]
     target = _safe_next(request.form.get("next"))
+    guard = limits.LoginGuard(email)
+    guard.check()
     try:
         if not email or not password:
             raise Unauthorized(text.LOGIN_FAILED)
@@ -110,6 +110,8 @@ def login() -> Response:
             session(), email=email, password=password, token_ttl=context.token_ttl()
         )
     except Unauthorized:
+        session().rollback()
+        guard.failed()
         return page("login", 401, error=text.LOGIN_FAILED, email=email, next=target)
     cookie.clear()  # a new session for the new log-in (no fixation)
     cookie[TOKEN_KEY] = issued.token

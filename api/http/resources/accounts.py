@@ -5,19 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from api.errors import Unauthorized
 from api.http import context
+from api.http.bodies import Blueprint
 from api.http.database import session
-from api.http.limits import (
-    LOGIN_ACCOUNT_SCOPE,
-    LOGIN_SCOPE,
-    limiter,
-    login_account_limit,
-    login_key,
-    login_limit,
-    register_limit,
-)
+from api.http.limits import LOGIN_SCOPE, LoginGuard, limiter, login_limit, register_limit
 from api.http.openapi import problem
 from api.http.policy import current_account, current_token, policy
 from api.http.schemas.accounts import (
@@ -50,14 +43,21 @@ class Accounts(MethodView):
 class Tokens(MethodView):
     @policy("anonymous")
     @limiter.shared_limit(login_limit, scope=LOGIN_SCOPE)
-    @limiter.shared_limit(login_account_limit, scope=LOGIN_ACCOUNT_SCOPE, key_func=login_key)
     @blp.arguments(TokenRequestSchema())
     @blp.response(201, TokenSchema)
     @blp.alt_response(401, problem("The email or the password is wrong"))
     @blp.alt_response(429, "TooManyRequests")
     def post(self, data: dict[str, Any]) -> Any:
         """Log in: exchange email and password for a bearer token."""
-        return accounts.log_in(session(), **data, token_ttl=context.token_ttl())
+        guard = LoginGuard(data["email"])
+        guard.check()
+        try:
+            return accounts.log_in(session(), **data, token_ttl=context.token_ttl())
+        except Unauthorized:
+            # The request's transaction ends first (on SQLite it holds the write lock).
+            session().rollback()
+            guard.failed()
+            raise
 
 
 @blp.route("/tokens/current")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema
 
+from api.http.bodies import Blueprint
 from api.http.database import session
 from api.http.policy import policy
+from api.http.schemas import fields
 from api.services import health
 
 blp = Blueprint("health", __name__, description="Liveness and readiness probes")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from api.http.bodies import Blueprint
 from api.http.database import session
 from api.http.openapi import problem
 from api.http.policy import current_account, policy

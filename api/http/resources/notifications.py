@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.http import context
+from api.http.bodies import Blueprint
 from api.http.database import session
 from api.http.limits import limiter, password_reset_limit, reset_key
 from api.http.openapi import problem

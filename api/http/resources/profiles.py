@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.http import csv_rows, limits
+from api.http.bodies import Blueprint
 from api.http.database import session
 from api.http.openapi import problem
 from api.http.policy import current_account, own_view_rows, policy

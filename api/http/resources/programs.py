@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from api.http.bodies import Blueprint
 from api.http.database import session
+from api.http.limits import account_key, join_account_limit, join_limit, limiter
 from api.http.openapi import problem
 from api.http.policy import current_account, policy
 from api.http.schemas.profiles import ParticipantSchema
@@ -44,9 +45,12 @@ class Programs(MethodView):
 @blp.route("/join")
 class Join(MethodView):
     @policy("authenticated")
+    @limiter.limit(join_limit)
+    @limiter.limit(join_account_limit, key_func=account_key)
     @blp.arguments(JoinSchema())
     @blp.response(201, ParticipantSchema)
     @blp.alt_response(409, problem("You have joined this program already"))
+    @blp.alt_response(429, "TooManyRequests")
     def post(self, data: dict[str, Any]) -> Any:
         """Join a program with its join code as mentor, mentee or both."""
         return programs.join(session(), current_account(), **data)

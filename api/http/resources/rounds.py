@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Response, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.http import context
+from api.http.bodies import Blueprint
 from api.http.database import session
 from api.http.openapi import problem
 from api.http.policy import current_account, policy

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate
+from marshmallow import Schema, ValidationError, post_load, pre_load, validate
 
 from api.domain.vocabulary import ParticipantStatus
+from api.http.schemas import fields
 from api.http.schemas.common import reject_fields, word
 
 

@@ -6,10 +6,11 @@ import copy
 from enum import StrEnum
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, missing, validate
+from marshmallow import Schema, ValidationError, missing, validate
 
 from api.domain.values import TAG_RE
 from api.domain.vocabulary import values
+from api.http.schemas import fields
 
 PAGE_SIZE_MAX = 200
 PAGE_SIZE_DEFAULT = 50

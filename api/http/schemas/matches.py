@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 
+from api.domain.explanations import SHAREABLE_CRITERIA
 from api.domain.vocabulary import Closer, FitAnswer, Health, MatchStatus, Side, Signal, values
+from api.http.schemas import fields
 from api.http.schemas.common import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, PersonRefSchema, word
 from api.http.schemas.profiles import NeedSchema, StrengthSchema, WindowSchema
-from api.http.schemas.rounds import ExplanationSchema
 
 
 class SharedProfileSchema(Schema):
@@ -25,9 +26,24 @@ class SharedProfileSchema(Schema):
     strengths = fields.List(fields.Nested(StrengthSchema), required=True)
 
 
+#: The criteria a partner sees (none resting on special category data).
+SharedExplanationSchema = type(
+    "SharedExplanationSchema",
+    (Schema,),
+    {
+        "__doc__": "A pair's score per criterion a partner may see, each in [0, 1] (the "
+        "cultural criterion rests on special category data: coordinators only).",
+        **{c: fields.Float(required=True) for c in SHAREABLE_CRITERIA},
+    },
+)
+
+
 class WhySchema(Schema):
-    score = fields.Float(required=True)
-    breakdown = fields.Nested(ExplanationSchema, required=True)
+    score = fields.Float(
+        required=True,
+        metadata={"description": "Weighted mean of the criteria shown (coordinators see more)"},
+    )
+    breakdown = fields.Nested(SharedExplanationSchema, required=True)
     covered_needs = fields.List(fields.String(), required=True)
     shared_languages = fields.List(fields.String(), required=True)
 
@@ -64,11 +80,18 @@ class MatchSchema(Schema):
 
 
 class DeclineSchema(Schema):
-    reason = fields.String(validate=validate.Length(max=1000))
+    reason = fields.String(
+        validate=validate.Length(max=1000),
+        metadata={"description": "Seen by you and the program's coordinators, not your partner"},
+    )
 
 
 class EndSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(1, 1000))
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(1, 1000),
+        metadata={"description": "Seen by you and the program's coordinators, not your partner"},
+    )
 
 
 class CheckInCreateSchema(Schema):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 
 from api.domain.vocabulary import Side, Signal
+from api.http.schemas import fields
 from api.http.schemas.accounts import MeSchema
 from api.http.schemas.common import word
 from api.http.schemas.matches import MatchSchema

@@ -8,7 +8,9 @@ current status and the ids involved), `StaleRoundProblem` (`stale_pairs`).
 
 from __future__ import annotations
 
-from marshmallow import INCLUDE, Schema, fields
+from marshmallow import INCLUDE, Schema
+
+from api.http.schemas import fields
 
 
 class ProblemSchema(Schema):

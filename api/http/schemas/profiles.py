@@ -7,7 +7,6 @@ from typing import Any
 from marshmallow import (
     Schema,
     ValidationError,
-    fields,
     post_load,
     pre_load,
     validate,
@@ -23,6 +22,7 @@ from api.domain.vocabulary import (
     Role,
     values,
 )
+from api.http.schemas import fields
 from api.http.schemas.common import (
     PAGE_SIZE_DEFAULT,
     PAGE_SIZE_MAX,

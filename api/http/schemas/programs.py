@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates
+from marshmallow import Schema, ValidationError, post_load, pre_load, validate, validates
 
-from api.domain.values import TAG_RE
+from api.domain.values import TAG_RE, join_code_weakness
 from api.domain.vocabulary import ProgramRole, Role
+from api.http.schemas import fields
 from api.http.schemas.common import reject_fields, tag_field, unique, word
 from api.http.schemas.settings import (
     ProgramSettingsOutSchema,
@@ -15,7 +16,17 @@ from api.http.schemas.settings import (
     ProgramSettingsSchema,
 )
 
-JOIN_CODE = validate.Regexp(r"^[A-Za-z0-9-]{6,40}$", error="6 to 40 letters, digits or dashes.")
+
+def _strong_join_code(code: str) -> None:
+    weakness = join_code_weakness(code)
+    if weakness:
+        raise ValidationError(weakness)
+
+
+JOIN_CODE = [
+    validate.Regexp(r"^[A-Za-z0-9-]{6,40}$", error="6 to 40 letters, digits or dashes."),
+    _strong_join_code,
+]
 
 
 def _taxonomy_field(**kw: Any) -> fields.List:

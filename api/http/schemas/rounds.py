@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, validate
 
 from api.domain.vocabulary import CRITERIA, ConstraintKind, RoundKind, RoundStatus, values
+from api.http.schemas import fields
 from api.http.schemas.common import ID_MAX, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, PersonRefSchema, word
 from api.http.schemas.settings import ProgramSettingsOutSchema, RoundStartSchema
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 
 from api.domain import settings as domain
 from api.domain.vocabulary import CRITERIA, values
+from api.http.schemas import fields
 
 
 def _field(name: str, *, mode: str) -> fields.Field:
