@@ -297,7 +297,7 @@ def test_a_running_round_shows_progress_that_polls_until_the_review(app, world, 
     assert "Review of round" in console.get(f"{_p(world)}/rounds/{queued.id}").text
 
 
-def test_the_console_and_the_api_share_one_log_in_budget_per_account(engine, session_factory):
+def test_the_console_and_the_api_count_failed_log_ins_together(engine, session_factory):
     app = limited_app(engine, session_factory)
     client = app.test_client()
     body = {"email": "victim@example.org", "password": "guess-guess-1"}
@@ -307,7 +307,8 @@ def test_the_console_and_the_api_share_one_log_in_budget_per_account(engine, ses
     r = console.client.post("/console/login", data={**body, "csrf_token": token})
     assert r.status_code == 401
     r = console.client.post("/console/login", data={**body, "csrf_token": token})
-    assert r.status_code == 429 and "Too many attempts" in r.text
+    # The failures of this account from this address, whichever way they came.
+    assert r.status_code == 429 and "Too many failed log-ins" in r.text
 
 
 def test_the_attention_list_on_the_program_home_ends_a_match_that_needs_it(
