@@ -1,4 +1,4 @@
-"""The one interface of the two backends, and the choice between them by size.
+"""The one interface of the two backends (:func:`matcher.engine.select` chooses by size).
 
 A backend takes a validated problem with its pins placed and goes through the
 same steps: score the pairs, choose the candidate edges (all feasible pairs on
@@ -116,20 +116,3 @@ class SolveOptions:
     dense_pair_limit: int = 40_000_000
     sparse_density: float = 0.5
     sparse: SparseOptions = field(default_factory=SparseOptions)
-
-
-def select(prep: Prepared, options: SolveOptions) -> Backend:
-    """The backend for a problem of this size.
-
-    Returns
-    -------
-    Backend
-        :class:`matcher.dense.DenseBackend` up to ``options.dense_pair_limit``
-        pairs, else :class:`matcher.sparse.SparseBackend`.
-    """
-    from matcher.dense import DenseBackend
-    from matcher.sparse.backend import SparseBackend
-
-    if prep.n * prep.m > options.dense_pair_limit and prep.n > 0 and prep.m > 0:
-        return SparseBackend(options.sparse)
-    return DenseBackend(options.sparse_density)

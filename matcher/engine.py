@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from matcher.backend import SolveOptions, select
+from matcher.backend import Backend, SolveOptions
+from matcher.dense import DenseBackend
 from matcher.errors import MatcherError
 from matcher.features import Prepared, is_int, prepare
 from matcher.model import CRITERIA, RULES, Problem
@@ -16,6 +17,7 @@ from matcher.pool import place_pins
 from matcher.report import build_result, score_value
 from matcher.results import Explanation, Result
 from matcher.scoring import Evaluator
+from matcher.sparse.backend import SparseBackend
 from matcher.types import IntArray
 
 Progress = Callable[[str, float], None]
@@ -134,6 +136,27 @@ def explain_pairs(problem: Problem, pairs: Sequence[tuple[int, int]]) -> tuple[E
         On bad input or ids not in the problem.
     """
     return _explain(problem, pairs, single=False)
+
+
+def select(prep: Prepared, options: SolveOptions) -> Backend:
+    """The backend for a problem of this size.
+
+    Parameters
+    ----------
+    prep : Prepared
+        The problem.
+    options : SolveOptions
+        Where the dense path ends.
+
+    Returns
+    -------
+    Backend
+        :class:`matcher.dense.DenseBackend` up to ``options.dense_pair_limit``
+        pairs, else :class:`matcher.sparse.backend.SparseBackend`.
+    """
+    if prep.n * prep.m > options.dense_pair_limit and prep.n > 0 and prep.m > 0:
+        return SparseBackend(options.sparse)
+    return DenseBackend(options.sparse_density)
 
 
 def _pair_indices(
