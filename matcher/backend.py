@@ -1,4 +1,4 @@
-"""The one interface of the two backends, and the choice between them by size.
+"""The one interface of the two backends (:func:`matcher.engine.select` chooses by size).
 
 A backend takes a validated problem with its pins placed and goes through the
 same steps: score the pairs, choose the candidate edges (all feasible pairs on
@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from matcher.errors import MatcherError
 from matcher.features import Prepared
 from matcher.pool import Pins
 from matcher.report import RowSummary
@@ -117,27 +116,3 @@ class SolveOptions:
     dense_pair_limit: int = 40_000_000
     sparse_density: float = 0.5
     sparse: SparseOptions = field(default_factory=SparseOptions)
-
-
-def select(prep: Prepared, options: SolveOptions) -> Backend:
-    """The backend for a problem of this size.
-
-    Returns
-    -------
-    Backend
-        :class:`matcher.dense.DenseBackend` up to ``options.dense_pair_limit``
-        pairs, else :class:`matcher.sparse.SparseBackend`.
-    """
-    from matcher.dense import DenseBackend
-    from matcher.sparse.backend import SparseBackend
-
-    if prep.n * prep.m > options.dense_pair_limit and prep.n > 0 and prep.m > 0:
-        if prep.settings.objective == "stable":
-            raise MatcherError(
-                f"settings.objective: 'stable' is computed on the full score matrix, at most "
-                f"{options.dense_pair_limit:,} pairs (this problem has {prep.n * prep.m:,})",
-                field="settings.objective",
-                details={"max_pairs": options.dense_pair_limit},
-            )
-        return SparseBackend(options.sparse)
-    return DenseBackend(options.sparse_density)

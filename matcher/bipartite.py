@@ -225,7 +225,12 @@ def weighted_graph(
     size = int(indptr[-1])
     indices = np.empty(size, dtype=np.int32)
     data = np.empty(size, dtype=np.float64)
-    real = np.arange(len(row), dtype=np.int64) + (indptr[:-1] - (np.cumsum(degree) - degree))[row]
+    if bool(dummy.all()):  # one dummy precedes per earlier row
+        real = np.arange(len(row), dtype=np.int64) + row
+    else:
+        real = (
+            np.arange(len(row), dtype=np.int64) + (indptr[:-1] - (np.cumsum(degree) - degree))[row]
+        )
     indices[real] = col
     data[real] = (big - w).astype(np.float64)
     with_dummy = np.flatnonzero(dummy)

@@ -8,14 +8,17 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from matcher.backend import SolveOptions, select
+from matcher.backend import Backend, SolveOptions
+from matcher.dense import DenseBackend
 from matcher.errors import MatcherError
-from matcher.features import is_int, prepare
+from matcher.features import Prepared, is_int, prepare
 from matcher.model import CRITERIA, RULES, Problem
 from matcher.pool import place_pins
 from matcher.report import build_result, score_value
 from matcher.results import Explanation, Result
 from matcher.scoring import Evaluator
+from matcher.sparse.backend import SparseBackend
+from matcher.types import IntArray
 
 Progress = Callable[[str, float], None]
 
@@ -137,10 +140,38 @@ def explain_pairs(problem: Problem, pairs: Sequence[tuple[int, int]]) -> tuple[E
     return _explain(problem, pairs, single=False)
 
 
-def _explain(
-    problem: Problem, pairs: Sequence[tuple[int, int]], *, single: bool
-) -> tuple[Explanation, ...]:
-    prep = prepare(problem)
+def select(prep: Prepared, options: SolveOptions) -> Backend:
+    """The backend for a problem of this size.
+
+    Parameters
+    ----------
+    prep : Prepared
+        The problem.
+    options : SolveOptions
+        Where the dense path ends.
+
+    Returns
+    -------
+    Backend
+        :class:`matcher.dense.DenseBackend` up to ``options.dense_pair_limit``
+        pairs, else :class:`matcher.sparse.backend.SparseBackend`.
+    """
+    if prep.n * prep.m > options.dense_pair_limit and prep.n > 0 and prep.m > 0:
+        if prep.settings.objective == "stable":
+            raise MatcherError(
+                f"settings.objective: 'stable' is computed on the full score matrix, at most "
+                f"{options.dense_pair_limit:,} pairs (this problem has {prep.n * prep.m:,})",
+                field="settings.objective",
+                details={"max_pairs": options.dense_pair_limit},
+            )
+        return SparseBackend(options.sparse)
+    return DenseBackend(options.sparse_density)
+
+
+def _pair_indices(
+    prep: Prepared, pairs: Sequence[tuple[int, int]], single: bool
+) -> tuple[IntArray, IntArray]:
+    # Mentee and mentor index of each (mentee_id, mentor_id), naming the first bad one.
     if isinstance(pairs, str | bytes) or not isinstance(pairs, Sequence):
         raise MatcherError("pairs: expected a sequence of (mentee_id, mentor_id)", field="pairs")
     rows = np.empty(len(pairs), dtype=np.int64)
@@ -151,21 +182,27 @@ def _explain(
                 f"pairs[{k}]: expected (mentee_id, mentor_id), got {pair!r}", field=f"pairs[{k}]"
             )
         mentee_id, mentor_id = pair
-        # Non-integer ids (including unhashable ones) are simply unknown.
-        if not is_int(mentee_id) or mentee_id not in prep.mentee_index:
-            raise MatcherError(
-                f"unknown mentee id {mentee_id!r}",
-                field="mentee_id" if single else f"pairs[{k}].mentee_id",
-                details={"id": str(mentee_id)},
-            )
-        if not is_int(mentor_id) or mentor_id not in prep.mentor_index:
-            raise MatcherError(
-                f"unknown mentor id {mentor_id!r}",
-                field="mentor_id" if single else f"pairs[{k}].mentor_id",
-                details={"id": str(mentor_id)},
-            )
-        rows[k] = prep.mentee_index[mentee_id]
-        cols[k] = prep.mentor_index[mentor_id]
+        rows[k] = _index_of(prep.mentee_index, mentee_id, "mentee", k, single)
+        cols[k] = _index_of(prep.mentor_index, mentor_id, "mentor", k, single)
+    return rows, cols
+
+
+def _index_of(index: dict[int, int], value: object, side: str, k: int, single: bool) -> int:
+    # Non-integer ids (including unhashable ones) are simply unknown.
+    if not is_int(value) or value not in index:
+        raise MatcherError(
+            f"unknown {side} id {value!r}",
+            field=f"{side}_id" if single else f"pairs[{k}].{side}_id",
+            details={"id": str(value)},
+        )
+    return index[value]
+
+
+def _explain(
+    problem: Problem, pairs: Sequence[tuple[int, int]], *, single: bool
+) -> tuple[Explanation, ...]:
+    prep = prepare(problem)
+    rows, cols = _pair_indices(prep, pairs, single)
     if not len(pairs):
         return ()
     block = Evaluator(prep).pairs(rows, cols)

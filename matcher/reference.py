@@ -49,35 +49,48 @@ def reference_pairs(
     load_penalty : float
         The ``k``-th slot of a mentor scores ``s - load_penalty * (k - 1)``.
     """
+    # keys -> index lists -> matrices: s (score, -1 infeasible) and v = s - penalty per slot
     columns = [(r, k0 + t) for r, (free, k0) in slots.items() for t in range(free)]
     n = len(mentees)
     s = np.array([[scores.get((e, r), -1) for r, _ in columns] for e in mentees], dtype=float)
     s = s.reshape(n, len(columns))
     feasible = s >= 0
     v = s - np.array([round(load_penalty * k * Q) for _, k in columns], dtype=float)
-    open_rows = [bool(row.any()) for row in feasible]
-    classes = sorted({waiting_class[e] for e, ok in zip(mentees, open_rows, strict=True) if ok})
-    rank = np.array(
-        [classes.index(waiting_class[e]) if waiting_class[e] in classes else 0 for e in mentees],
-        dtype=float,
-    ).reshape(n, 1)
+    rank, classes = _waiting_ranks(mentees, waiting_class, feasible)
     spread = n * (Q + round(max([k for _, k in columns], default=0) * load_penalty * Q)) + 1
 
     def participation(keep: np.ndarray) -> list[tuple[int, int]]:
         # Most pairs, then the most longest-waiters (counts compared from the longest
         # class down: (n + 1) ** rank), then the highest total of v.
-        everyone = (n + 1) ** len(classes)
+        everyone = (n + 1) ** classes
         return _best(((everyone + (n + 1) ** rank) * spread + v) * keep, keep)
 
     if objective == "max_score":
         # The highest total of v, then the most (1 + rank)-weighted mentees.
-        chosen = _best(v * (n * (len(classes) + 1) + 1) + 1 + rank, feasible)
+        chosen = _best(v * (n * (classes + 1) + 1) + 1 + rank, feasible)
     elif objective == "max_participation":
         chosen = participation(feasible)
     else:  # fair: the highest threshold that keeps the most pairs, then participation
-        most = len(_best(feasible.astype(float), feasible))
-        for t in sorted({float(x) for x in s[feasible]}, reverse=True):
-            if len(_best(feasible.astype(float), s >= t)) == most:
-                break
-        chosen = participation(s >= t) if most else []
+        chosen = participation(s >= _bottleneck(s)) if feasible.any() else []
+    # -> keys
     return [(mentees[i], columns[j][0]) for i, j in chosen]
+
+
+def _waiting_ranks(
+    mentees: Sequence[int], waiting_class: Mapping[int, int], feasible: np.ndarray
+) -> tuple[np.ndarray, int]:
+    # Dense rank (0 = shortest wait) of each mentee among those with a feasible slot.
+    open_classes = {waiting_class[e] for e, row in zip(mentees, feasible, strict=True) if row.any()}
+    classes = sorted(open_classes)
+    ranks = [classes.index(waiting_class[e]) if waiting_class[e] in classes else 0 for e in mentees]
+    return np.array(ranks, dtype=float).reshape(len(mentees), 1), len(classes)
+
+
+def _bottleneck(s: np.ndarray) -> float:
+    # The highest t such that the pairs scoring >= t still match as many as all pairs.
+    feasible = s >= 0
+    most = len(_best(feasible.astype(float), feasible))
+    for t in sorted({float(x) for x in s[feasible]}, reverse=True):
+        if len(_best(feasible.astype(float), s >= t)) == most:
+            return t
+    return 0.0

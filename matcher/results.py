@@ -152,7 +152,8 @@ class Stats:
         Mentee-mentor pairs passing every hard rule.
     score_resolution : float
         Grid of the scores inside the exact integer objective (1e-6 unless the
-        problem is huge).
+        problem is so large that the integer budget forces a coarser grid): the
+        resolution at which the optimum is certified.
     waiting_classes : int
         Distinct waiting-time classes among the mentees that were optimised.
     solver : str
@@ -163,9 +164,12 @@ class Stats:
         Wall-clock time spent building the feasibility mask and scores, in
         the exact solve, and overall.
     certified_optimal : bool
-        The matching is the exact optimum of the full problem: solved on the
+        The stop condition of the solve proves the matching is the exact
+        optimum of the full problem at ``score_resolution``: solved on the
         whole score matrix (dense), or on a candidate subset whose LP duals
-        were checked against every pair left out (sparse, large problems).
+        were checked against every pair left out with none found profitable
+        (sparse, large problems; false when ``SparseOptions.max_pricing_rounds``
+        stopped pricing first).
     pricing_rounds : int
         Sparse path: passes over all pairs to price the ones left out (0 on
         the dense path).
@@ -200,7 +204,7 @@ class Stats:
     scoring_seconds: float
     solve_seconds: float
     total_seconds: float
-    certified_optimal: bool = True
+    certified_optimal: bool = False
     pricing_rounds: int = 0
     pairs_considered: int = 0
     first_solve_gap: float = 0.0

@@ -39,12 +39,11 @@ class _Constraints:
 def _constraints(
     n_p: int,
     n_slots: int,
-    ep: IntArray,
-    es: IntArray,
-    w: IntArray,
-    mentee: IntArray,
-    slot: IntArray,
+    edges: tuple[IntArray, IntArray, IntArray],
+    matching: tuple[IntArray, IntArray],
 ) -> _Constraints:
+    ep, es, w = edges
+    mentee, slot = matching
     mate = np.full(n_slots, -1, dtype=np.int64)
     mate[slot] = mentee
     own_w = np.zeros(n_p, dtype=np.int64)
@@ -163,7 +162,7 @@ def duals(
         these edges; without ``limit``, failing is a bug.
     """
     rounds = n_p + 1 if limit is None else min(limit, n_p + 1)
-    k = _constraints(n_p, n_slots, ep, es, w, mentee, slot)
+    k = _constraints(n_p, n_slots, (ep, es, w), (mentee, slot))
     # Both extremes are optimal duals; their sum (twice the midpoint) is what pricing
     # uses: fewer pairs look profitable against it than against either extreme.
     total_u, total_v = np.zeros(n_p, dtype=np.int64), np.zeros(n_slots, dtype=np.int64)
