@@ -58,7 +58,7 @@ class Queued:
     def __init__(self) -> None:
         self.rounds: list[int] = []
 
-    def enqueue_round(self, round_id: int) -> None:
+    def enqueue_round(self, round_id: int, attempt: int = 1, *, timeout: int = 0) -> None:
         self.rounds.append(round_id)
 
 
