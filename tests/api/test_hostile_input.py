@@ -61,6 +61,7 @@ def targets(client, world):
         "participant_id": people["owner"]["participant_id"],
         "account_id": people["coordinator"]["id"],
         "constraint_id": constraints[0]["id"],
+        "concern_id": world["concern_id"],
     }
     callers = {
         "anonymous": {},

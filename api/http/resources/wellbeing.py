@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from api.http.bodies import Blueprint
 from api.http.database import session
 from api.http.openapi import problem
 from api.http.policy import current_account, policy

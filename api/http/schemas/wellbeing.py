@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
 
 from api.domain.vocabulary import (
     ConcernCategory,
@@ -12,6 +12,7 @@ from api.domain.vocabulary import (
     Side,
     values,
 )
+from api.http.schemas import fields
 from api.http.schemas.common import PersonRefSchema, word
 
 
