@@ -195,14 +195,15 @@ def _person(s, program, email, role, *, needs=(), strengths=(), capacity=None, w
     return p
 
 
-def test_the_longest_waiting_mentee_is_served_first_under_scarcity(live):
+def test_with_a_strong_waiting_priority_the_longest_waiting_mentee_is_served_first(live):
     s = db.session()
     program = Program(
         name="Scarce",
         slug="scarce",
         join_code="SCARCE-1",
         taxonomy=["python", "rust"],
-        settings={"rematch_policy": "publish"},
+        # A queue; the default, tie_break, would give the mentor the better fit.
+        settings={"rematch_policy": "publish", "waiting_priority": "strong"},
     )
     s.add(program)
     s.flush()
