@@ -13,7 +13,7 @@ from typing import Any
 from rq import Worker
 from rq.exceptions import AbandonedJobError
 from rq.job import Job
-from rq.timeouts import JobTimeoutException
+from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
 
 from api import config
 from api.adapters.db import Database, make_engine
@@ -35,6 +35,36 @@ def _runners() -> round_leases.Runners:
     return round_leases.Runners.from_config(settings, jobs)
 
 
+class JobTimeLimit(UnixSignalDeathPenalty):
+    """RQ's job time limit (SIGALRM), remembering in the work horse that it went off:
+    its exception, raised wherever the job happens to be, may not survive the code it
+    interrupts (see round_runs.TimeLimit)."""
+
+    _fired = False
+
+    def setup_death_penalty(self) -> None:
+        if self._is_job_limit():
+            JobTimeLimit._fired = False
+        super().setup_death_penalty()
+
+    def handle_death_penalty(self, signum: int, frame: Any) -> None:
+        if self._is_job_limit():
+            JobTimeLimit._fired = True
+        super().handle_death_penalty(signum, frame)
+
+    def _is_job_limit(self) -> bool:
+        exception = getattr(self, "_exception", None)
+        return isinstance(exception, type) and issubclass(exception, JobTimeoutException)
+
+    @staticmethod
+    def went_off() -> bool:
+        return JobTimeLimit._fired
+
+
+class PeermatchWorker(Worker):
+    death_penalty_class = JobTimeLimit
+
+
 def run_round(round_id: int, attempt: int | None = None) -> None:
     """RQ job: run one queued matching round (attempt: which run of it this job is)."""
     db = _database()
@@ -45,7 +75,7 @@ def run_round(round_id: int, attempt: int | None = None) -> None:
                 round_id,
                 runners=_runners(),
                 attempt=attempt,
-                time_limit=(JobTimeoutException,),
+                time_limit=round_runs.TimeLimit((JobTimeoutException,), JobTimeLimit.went_off),
             )
     finally:
         db.dispose()
@@ -84,11 +114,7 @@ def _job_failed(job: Job, *, runner_gone: bool, detail: str = "") -> None:
 
 
 def _time_limit_detail(job: Job) -> str:
-    return (
-        f"The round ran longer than this service allows ({job.timeout} s) and was stopped. "
-        "Split the program into cohorts, or ask the operator to raise "
-        "ROUND_JOB_TIMEOUT_SECONDS."
-    )
+    return round_runs.time_limit_text(job.timeout)
 
 
 def round_job_failed(job: Job, connection: Any, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -96,7 +122,7 @@ def round_job_failed(job: Job, connection: Any, exc_type: Any, exc: Any, tb: Any
     anything else that escaped the round's own handling fails the round."""
     if isinstance(exc, AbandonedJobError):
         _job_failed(job, runner_gone=True)
-    elif isinstance(exc, JobTimeoutException) or _timed_out(job):
+    elif isinstance(exc, JobTimeoutException) or JobTimeLimit.went_off() or _timed_out(job):
         _job_failed(job, runner_gone=False, detail=_time_limit_detail(job))
     else:
         name = getattr(exc_type, "__name__", "error")
@@ -183,7 +209,7 @@ def work(jobs: RoundQueue, burst: bool) -> None:
         jobs.enqueue_delivery()
     except QueueError as exc:
         log.warning("no delivery sweep queued at start: %s", exc)
-    worker = Worker(
+    worker = PeermatchWorker(
         [jobs.queue()],
         connection=jobs.connection(),
         work_horse_killed_handler=work_horse_killed,

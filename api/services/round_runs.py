@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -123,14 +125,56 @@ def busy_text(round_id: int, status_: str) -> str:
     )
 
 
+def _never() -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    """How the runner's host stops a round that ran too long (RQ's job timeout): by
+    raising one of `exceptions` wherever the round happens to be. Raised there, it can
+    come back wrapped (SQLAlchemy's StatementError), be swallowed (a pool reset, a
+    weakref callback), or break the connection it interrupted; `fired` says whether the
+    host's limit went off, so the round fails for its time limit whatever became of
+    the exception."""
+
+    exceptions: tuple[type[BaseException], ...] = ()
+    fired: Callable[[], bool] = _never
+
+    def reached(self, exc: BaseException | None = None) -> bool:
+        if self.fired():
+            return True
+        seen: set[int] = set()
+        while exc is not None and id(exc) not in seen:
+            if isinstance(exc, self.exceptions):
+                return True
+            seen.add(id(exc))
+            exc = exc.__cause__ or exc.__context__ or getattr(exc, "orig", None)
+        return False
+
+    def check(self) -> None:
+        """At a safe point (no statement in flight): stop if the limit went off."""
+        if self.fired():
+            raise TimeLimitReached
+
+
+class TimeLimitReached(Exception):
+    """The host's time limit fired while its exception was lost; noticed at a safe point."""
+
+
+NO_TIME_LIMIT = TimeLimit()
+
+
 class _Progress:
     """Writes the matcher's progress to the round (renewing the lease), at most every
     half second."""
 
-    def __init__(self, session: Session, lease: round_leases.Lease) -> None:
+    def __init__(self, session: Session, lease: round_leases.Lease, time_limit: TimeLimit) -> None:
         self.session, self.lease, self.last, self.phase = session, lease, 0.0, ""
+        self.time_limit = time_limit
 
     def __call__(self, phase: str, fraction: float) -> None:
+        self.time_limit.check()
         now = time.monotonic()
         if now - self.last < 0.5 and phase == self.phase:
             return
@@ -151,13 +195,13 @@ def execute(
     *,
     runners: round_leases.Runners | None = None,
     attempt: int | None = None,
-    time_limit: tuple[type[BaseException], ...] = (),
+    time_limit: TimeLimit = NO_TIME_LIMIT,
 ) -> Round | None:
     """Run a queued round to `proposed` (or `failed`). Safe to call twice.
 
     `attempt`: the run a worker's job is for; a job whose attempt is not the round's next
-    one (a stale or duplicate job) does nothing. `time_limit`: the exceptions by which
-    the runner's host stops a round that ran too long (RQ's job timeout)."""
+    one (a stale or duplicate job) does nothing. `time_limit`: how the runner's host
+    stops a round that ran too long (RQ's job timeout)."""
     runners = runners or round_leases.INLINE
     now = utcnow()
     try:
@@ -176,16 +220,19 @@ def execute(
             },
             actor=Closer.SYSTEM,
         )
+        session.commit()
     except IllegalTransition:
         session.rollback()
         return session.get(Round, round_id)  # gone, discarded, or another runner has it
-    session.commit()
+    except BaseException:
+        _roll_back(session, round_id)  # e.g. the time limit, mid-statement: the host
+        raise  # fails the round (on_failure of its job)
     round_ = session.get(Round, round_id)
     assert round_ is not None
     lease = round_leases.Lease(session, runners, round_id, round_.attempts)
     with lease:
         try:
-            _run(session, round_, as_of or utcnow(), lease)
+            _run(session, round_, as_of or utcnow(), lease, time_limit)
         except matcher.MatcherError as exc:
             _fail(
                 session,
@@ -194,24 +241,36 @@ def execute(
                 exc.field,
                 lease=lease,
             )
-        except time_limit:
-            _fail(
-                session,
-                round_id,
-                f"The round ran longer than this service allows ({runners.job_timeout} s) "
-                "and was stopped. Split the program into cohorts, or ask the operator to "
-                "raise ROUND_JOB_TIMEOUT_SECONDS.",
-                lease=lease,
-            )
-        except Exception:
-            log.exception("round %s failed", round_id)
-            _fail(
-                session,
-                round_id,
-                "The round failed unexpectedly; the failure has been logged.",
-                lease=lease,
-            )
+        except Exception as exc:
+            if time_limit.reached(exc):
+                log.warning("round %s stopped by its time limit", round_id, exc_info=True)
+                # Whatever statement it stopped may still hold its connection (a
+                # half-sent query, an open SQLite read): a new connection records it.
+                session.invalidate()
+                detail = time_limit_text(runners.job_timeout)
+            else:
+                log.exception("round %s failed", round_id)
+                detail = "The round failed unexpectedly; the failure has been logged."
+            _fail(session, round_id, detail, lease=lease)
     return session.get(Round, round_id)
+
+
+def time_limit_text(seconds: int | float | None) -> str:
+    return (
+        f"The round ran longer than this service allows ({seconds} s) and was stopped. "
+        "Split the program into cohorts, or ask the operator to raise "
+        "ROUND_JOB_TIMEOUT_SECONDS."
+    )
+
+
+def _roll_back(session: Session, round_id: int) -> None:
+    """Roll back; a connection stopped mid-statement (by the time limit) cannot be, and
+    is dropped, so that its transaction (and row locks) end with it."""
+    try:
+        session.rollback()
+    except Exception:
+        log.warning("round %s: connection dropped", round_id, exc_info=True)
+        session.invalidate()
 
 
 def mark_failed(session: Session, round_id: int, detail: str) -> None:
@@ -227,7 +286,7 @@ def _fail(
     *,
     lease: round_leases.Lease | None = None,
 ) -> None:
-    session.rollback()
+    _roll_back(session, round_id)
     error = {
         "type": "urn:peermatch:problem:round-failed",
         "title": "Round failed",
@@ -253,7 +312,13 @@ def _fail(
     session.commit()
 
 
-def _run(session: Session, round_: Round, as_of: datetime, lease: round_leases.Lease) -> None:
+def _run(
+    session: Session,
+    round_: Round,
+    as_of: datetime,
+    lease: round_leases.Lease,
+    time_limit: TimeLimit,
+) -> None:
     program = session.get(Program, round_.program_id)
     assert program is not None
     round_results.compute(
@@ -261,9 +326,10 @@ def _run(session: Session, round_: Round, as_of: datetime, lease: round_leases.L
         program,
         round_,
         as_of,
-        progress=_Progress(session, lease),
+        progress=_Progress(session, lease, time_limit),
         where=lease.fenced(),
     )
+    time_limit.check()  # a round stopped for its time limit is failed, never proposed
     session.commit()
     stats = round_.stats or {}
     log.info(
