@@ -86,7 +86,9 @@ def _free_port() -> int:
 
 def prepare(url: str, mentees: int, mentors: int, tokens_file: Path) -> int:
     migrate.upgrade(url)
-    app = create_app({"DATABASE_URL": url, "REDIS_URL": None})
+    # The published round's messages stay in the outbox: sending them (a thread of this
+    # process by default) would compete with the server for the cores while it is measured.
+    app = create_app({"DATABASE_URL": url, "REDIS_URL": None, "OUTBOX_INLINE": "off"})
     with app.app_context():
         session = db.session()
         program_id = synthetic.generate(session, mentees, mentors)
@@ -210,7 +212,12 @@ def main() -> None:
                 f"tokens in {time.perf_counter() - t:.1f} s"
             )
             port = _free_port()
-            env = os.environ | {"DATABASE_URL": url, "REDIS_URL": "", "RATELIMIT_ENABLED": "0"}
+            env = os.environ | {
+                "DATABASE_URL": url,
+                "REDIS_URL": "",
+                "RATELIMIT_ENABLED": "0",
+                "OUTBOX_INLINE": "off",  # workers deliver in production (REDIS_URL)
+            }
             # The Dockerfile's server command (workers, access log), on a local port; the
             # access log goes to stdout there and is discarded here.
             server = subprocess.Popen(
