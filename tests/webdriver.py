@@ -35,23 +35,25 @@ def _element(found: dict[str, str]) -> str:
 class Browser:
     """One headless Chromium session, driven through a chromedriver on `port`."""
 
-    def __init__(self, port: int, *, width: int = 1280, height: int = 900) -> None:
+    def __init__(
+        self, port: int, *, width: int = 1280, height: int = 900, javascript: bool = True
+    ) -> None:
         self.base = f"http://127.0.0.1:{port}"
+        options: dict[str, Any] = {
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                f"--window-size={width},{height}",
+            ],
+        }
+        if not javascript:  # pages that must work without it
+            options["prefs"] = {"profile.managed_default_content_settings.javascript": 2}
         caps = {
             "capabilities": {
-                "alwaysMatch": {
-                    "browserName": "chrome",
-                    "goog:chromeOptions": {
-                        "binary": CHROMIUM,
-                        "args": [
-                            "--headless=new",
-                            "--no-sandbox",
-                            "--disable-gpu",
-                            "--disable-dev-shm-usage",
-                            f"--window-size={width},{height}",
-                        ],
-                    },
-                }
+                "alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}
             }
         }
         self.session = self._call("POST", "/session", caps)["sessionId"]
