@@ -40,12 +40,10 @@ class JobTimeLimit(UnixSignalDeathPenalty):
     its exception, raised wherever the job happens to be, may not survive the code it
     interrupts (see round_runs.TimeLimit)."""
 
+    # Never reset: each job runs in a work horse of its own, forked from a worker whose
+    # flag nothing sets; a reset in setup would clear it before the job's on_failure
+    # callback, which RQ runs under this class too.
     _fired = False
-
-    def setup_death_penalty(self) -> None:
-        if self._is_job_limit():
-            JobTimeLimit._fired = False
-        super().setup_death_penalty()
 
     def handle_death_penalty(self, signum: int, frame: Any) -> None:
         if self._is_job_limit():
